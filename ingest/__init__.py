@@ -1,0 +1,1 @@
+"""Ingestion: load files, clean Chinese text, extract metadata, chunk, and store via ``rag``."""

@@ -1,0 +1,163 @@
+"""Ingest files and folders into a knowledge base: load → clean → metadata → chunk → embed → store.
+
+Files are skipped when their content hash and embedding model match the
+manifest (re-ingesting unchanged files writes nothing). Chunks of several
+files are embedded together in batches; each file is then stored on its own,
+so an interruption loses at most the batch in flight. A bad file becomes a
+failed outcome with a Chinese reason and the rest of the batch goes on.
+``sync=True`` makes the base mirror the given folders (removes documents whose
+files are gone from them).
+
+Deliberately not here: the stores themselves (``rag.knowledge``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.chunking import chunk_text
+from ingest.clean import clean_text
+from ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from ingest.metadata import extract_metadata
+from rag.errors import IngestError, RagError
+from rag.knowledge import KnowledgeBase
+from rag.types import Chunk, Document, FileOutcome, IngestReport
+
+_EMBED_BATCH_CHUNKS = 256
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    doc: Document
+    chunks: list[Chunk]
+    status: str  # "added" | "updated"
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
+    """(file, source name) pairs under ``paths``; names are relative to a given folder.
+
+    Folders are walked recursively without following symlinks (no loops);
+    hidden files and unsupported types inside folders are skipped. A path that
+    does not exist becomes a failed outcome.
+    """
+    found: list[tuple[Path, str]] = []
+    failed: list[FileOutcome] = []
+    for given in paths:
+        if given.is_dir():
+            root = given.resolve()
+            for folder, dirs, files in os.walk(root, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    path = Path(folder) / name
+                    if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                        continue
+                    if path.is_symlink() and not path.exists():
+                        failed.append(FileOutcome(name, "failed", error=f"{name}：符号链接指向的文件不存在"))
+                        continue
+                    found.append((path, path.relative_to(root).as_posix()))
+        elif given.exists():
+            found.append((given.resolve(), given.name))
+        else:
+            failed.append(FileOutcome(str(given), "failed", error=f"{given}：文件或目录不存在"))
+    return found, failed
+
+
+def _prepare(kb: KnowledgeBase, path: Path, source: str) -> _Prepared | FileOutcome:
+    settings = kb.settings
+    try:
+        raw = path.read_bytes() if path.stat().st_size <= settings.max_file_mb * 1048576 else b""
+    except OSError as err:
+        return FileOutcome(source, "failed", error=f"{source}：无法读取文件（{err.strerror or err}）")
+    sha = hashlib.sha256(raw).hexdigest() if raw else ""
+    if sha and kb.is_unchanged(source, sha):
+        return FileOutcome(source, "unchanged", chunks=len(kb.manifest.chunk_ids(source)))
+    try:
+        loaded = load_file(path, source, int(settings.max_file_mb * 1048576))
+    except IngestError as err:
+        return FileOutcome(source, "failed", error=str(err))
+    cleaned = clean_text(loaded.text)
+    if not cleaned.text.strip():
+        return FileOutcome(source, "failed", error=f"{source}：清理后没有正文")
+    meta = extract_metadata(cleaned.text, Path(source).stem)
+    doc = Document(
+        source=source, path=str(path), sha256=sha,
+        text=cleaned.text, title=meta.title, regions=meta.regions, outlet=meta.outlet,
+        reporters=meta.byline, date=meta.date, encoding=loaded.encoding, offset_runs=cleaned.offset_runs,
+    )
+    chunks = chunk_text(cleaned.text, source, budget=settings.chunk_tokens,
+                        overlap_sentences=settings.chunk_overlap_sentences,
+                        title=meta.title, regions=meta.regions)
+    status = "updated" if kb.manifest.sha256_of(source) else "added"
+    return _Prepared(doc, chunks, status)
+
+
+def _flush(kb: KnowledgeBase, batch: list[_Prepared]) -> list[FileOutcome]:
+    if not batch:
+        return []
+    all_chunks = [c for p in batch for c in p.chunks]
+    vectors = kb.embed_chunks(all_chunks)
+    outcomes, offset = [], 0
+    for prepared in batch:
+        n = len(prepared.chunks)
+        kb.put(prepared.doc, prepared.chunks, vectors[offset:offset + n])
+        offset += n
+        outcomes.append(FileOutcome(prepared.doc.source, prepared.status, chunks=n))
+    return outcomes
+
+
+def ingest_paths(
+    kb: KnowledgeBase,
+    paths: Sequence[Path],
+    *,
+    sync: bool = False,
+    on_file: Callable[[FileOutcome], None] | None = None,
+) -> IngestReport:
+    """Ingest ``paths`` (files or folders) into ``kb``; see the module docstring."""
+    started = time.perf_counter()
+    report = on_file or (lambda outcome: None)
+    files, outcomes = discover(paths)
+    for outcome in outcomes:
+        report(outcome)
+    if sync and not all(p.is_dir() for p in paths):
+        raise RagError("--sync 只能用于目录")
+    with kb.write_lock():
+        kb.check(repair=True)
+        batch: list[_Prepared] = []
+        for path, source in files:
+            prepared = _prepare(kb, path, source)
+            if isinstance(prepared, FileOutcome):
+                outcomes.append(prepared)
+                report(prepared)
+                continue
+            batch.append(prepared)
+            if sum(len(p.chunks) for p in batch) >= _EMBED_BATCH_CHUNKS:
+                done = _flush(kb, batch)
+                outcomes.extend(done)
+                for outcome in done:
+                    report(outcome)
+                batch = []
+        done = _flush(kb, batch)
+        outcomes.extend(done)
+        for outcome in done:
+            report(outcome)
+        if sync:
+            outcomes.extend(_sync_removals(kb, paths, {s for _, s in files}, report))
+    return IngestReport(tuple(outcomes), time.perf_counter() - started)
+
+
+def _sync_removals(kb: KnowledgeBase, folders: Iterable[Path], present: set[str],
+                   report: Callable[[FileOutcome], None]) -> list[FileOutcome]:
+    roots = [str(p.resolve()) + os.sep for p in folders]
+    removed = []
+    for info in kb.sources():
+        if info.source not in present and any(info.path.startswith(r) for r in roots):
+            kb.remove(info.source)
+            outcome = FileOutcome(info.source, "removed", chunks=info.chunks)
+            removed.append(outcome)
+            report(outcome)
+    return removed

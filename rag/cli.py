@@ -1,0 +1,194 @@
+"""The ``rag`` command: thin subcommands over the library, messages in Chinese.
+
+Each subcommand imports what it needs when it runs, so ``rag --help`` is
+instant and nothing heavy (torch, Chroma) loads for commands that do not use
+it. This is the one module of ``rag/`` allowed to import ``ingest`` (lazily).
+
+Exit codes: 0 success, 1 some input failed (e.g. a file could not be
+ingested), 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import RagError
+
+SAMPLE_QUESTION = "楼宇党建是怎么做的？"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    return Settings(**overrides)
+
+
+def _kb(settings: Settings) -> Any:
+    from rag.knowledge import KnowledgeBase
+
+    return KnowledgeBase(settings)
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ingest.pipeline import discover, ingest_paths
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths] or [sample_dir()]
+    files, _ = discover(paths)
+    kb = _kb(settings)
+    with tqdm(total=len(files), desc="导入", unit="个文件", file=sys.stderr, disable=args.quiet) as bar:
+        def on_file(outcome: Any) -> None:
+            if outcome.status == "failed":
+                tqdm.write(f"失败  {outcome.error}", file=sys.stderr)
+            elif outcome.status != "removed":
+                bar.update(1)
+        report = ingest_paths(kb, paths, sync=args.sync, on_file=on_file)
+    print(f"文件数 {len(report.outcomes)}：新增 {report.count('added')}，更新 {report.count('updated')}，"
+          f"未变 {report.count('unchanged')}，失败 {report.count('failed')}"
+          + (f"，移除 {report.count('removed')}" if args.sync else "")
+          + f"；片段数 {report.chunks}；用时 {report.seconds:.1f} 秒")
+    return 1 if report.failed else 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    rows = _kb(_settings(args)).sources()
+    if args.json:
+        _print_json({"documents": [r.to_json() for r in rows]})
+        return 0
+    if not rows:
+        print("知识库为空。用 rag ingest 文件或目录 导入资料。")
+        return 0
+    for r in rows:
+        print(f"{r.source}\n  标题：{r.title}\n  地区：{'、'.join(r.regions) or '（未识别）'}\n"
+              f"  片段：{r.chunks}    导入时间：{r.ingested_at}")
+    print(f"共 {len(rows)} 篇文档，{sum(r.chunks for r in rows)} 个片段。")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    kb = _kb(_settings(args))
+    missing = 0
+    with kb.write_lock():
+        for source in args.files:
+            if kb.remove(source):
+                print(f"已移除 {source}")
+            else:
+                missing += 1
+                print(f"知识库中没有 {source}（用 rag sources 查看文档名）", file=sys.stderr)
+    return 1 if missing else 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from rag.retrieval import search
+
+    hits = search(_kb(_settings(args)), args.query, k=args.k, region=args.region, sources=args.source)
+    if args.json:
+        _print_json({"query": args.query, "results": [h.to_json() for h in hits]})
+        return 0
+    if not hits:
+        print("没有找到相关片段。")
+    for i, h in enumerate(hits, 1):
+        c = h.chunk
+        print(f"[{i}] {c.source}  《{c.title}》  字符 {c.start}–{c.end}  得分 {h.score:.3f}")
+        if c.regions:
+            print(f"    地区：{'、'.join(c.regions)}")
+        print("    " + c.text.replace("\n", "\n    "))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    kb = _kb(_settings(args))
+    with kb.write_lock():
+        report = kb.check(repair=not args.dry_run)
+    if report.ok:
+        print("检查通过：清单、向量库和关键词索引一致。")
+        return 0
+    verb = "已修复" if report.repaired else "发现"
+    print(f"{verb}：多余向量 {report.orphan_vectors} 个，缺失向量 {report.missing_vectors} 个。")
+    return 0 if report.repaired else 1
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from rag.embeddings import get_embeddings
+
+    settings = _settings(args)
+    emb = get_embeddings(settings)
+    print(f"嵌入模型已就绪：{settings.embedding_model}（{emb.dimension} 维），模型目录 {settings.models_dir}")
+    return 0
+
+
+def sample_dir() -> Path:
+    """The bundled sample articles (package data)."""
+    from importlib import resources
+
+    return Path(str(resources.files("rag") / "data" / "sample"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="党建案例问答：导入党建文章，检索并引用原文。")
+    parser.add_argument("--data-dir", help="知识库数据目录（默认读取 RAG_DATA_DIR）")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
+
+    p = sub.add_parser("ingest", help="导入文件或目录（递归）")
+    p.add_argument("paths", nargs="*", help="文件或目录；省略时导入内置示例文章")
+    p.add_argument("--sync", action="store_true", help="让知识库与目录一致：新增、更新并移除已删除的文件")
+    p.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("sources", help="列出知识库中的文档")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("remove", help="移除文档及其全部片段")
+    p.add_argument("files", nargs="+", help="文档名（与 rag sources 中一致）")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("search", help="检索最相关的片段")
+    p.add_argument("query", help="问题或关键词")
+    p.add_argument("-k", type=int, default=None, help="返回片段数（默认 8）")
+    p.add_argument("--region", help="只检索某地区的文章，如 四川、乐山市")
+    p.add_argument("--source", action="append", help="只检索某篇文档（可重复）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出（格式见 README）")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("check", help="检查并修复清单与向量库的一致性")
+    p.add_argument("--dry-run", action="store_true", help="只检查，不修复")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("models", help="模型管理")
+    msub = p.add_subparsers(dest="models_command", required=True, metavar="操作")
+    pull = msub.add_parser("pull", help="下载并校验嵌入模型（首次使用时也会自动进行）")
+    pull.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "k", None) is not None and args.k < 1:
+        print("错误：-k 必须是正整数", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args))
+    except RagError as err:
+        print(f"错误：{err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断。已完成的文件已保存，再次运行会从中断处继续。", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Embedding models as LangChain ``Embeddings``, built by a cached factory.
+
+``SentenceTransformerEmbeddings`` wraps a sentence-transformers model on CPU:
+bfloat16 by default, normalized output, the model's own ``query``/``document``
+prompts when it has them, identical texts embedded once per call. The heavy
+import of torch/sentence-transformers happens only when a model is built.
+
+Deliberately not here: provisioning (``rag.models``) or storing vectors.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from rag.errors import RagError
+from rag.models import resolve_embedding_model
+
+if TYPE_CHECKING:
+    from rag.config import Settings
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """LangChain embeddings backed by an in-process sentence-transformers model."""
+
+    def __init__(self, model: Any, model_id: str, batch_size: int = 32) -> None:
+        self.model = model
+        self.model_id = model_id
+        self.batch_size = batch_size
+        prompts = getattr(model, "prompts", {}) or {}
+        self._query_prompt = "query" if "query" in prompts else None
+        self._document_prompt = "document" if "document" in prompts else None
+        self._lock = threading.Lock()  # torch modules are not re-entrant across threads
+
+    @property
+    def dimension(self) -> int:
+        getter = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def encode(self, texts: list[str], *, query: bool = False) -> np.ndarray:
+        """Embed texts into a float32 ``(n, dim)`` array of unit vectors."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        unique = list(dict.fromkeys(texts))
+        with self._lock:
+            vectors = self.model.encode(
+                unique,
+                prompt_name=self._query_prompt if query else self._document_prompt,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        vectors = np.asarray(vectors, dtype=np.float32)
+        # bf16 leaves norms at 0.998..1.004: renormalize in float32 for exact cosine.
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        if len(unique) == len(texts):
+            return vectors
+        row = {t: i for i, t in enumerate(unique)}
+        return vectors[[row[t] for t in texts]]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text], query=True)[0].tolist()
+
+
+def load_sentence_transformer(
+    name_or_path: str, dtype: str = "bfloat16", max_seq_length: int = 512, threads: int = 0
+) -> Any:
+    """Load a sentence-transformers model on CPU without touching the network."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    if threads:
+        torch.set_num_threads(threads)
+    torch_dtype = {"bfloat16": torch.bfloat16, "float32": torch.float32}.get(dtype)
+    if torch_dtype is None:
+        raise RagError(f"不支持的嵌入精度：{dtype}（可选 bfloat16 或 float32）")
+    try:
+        model = SentenceTransformer(
+            name_or_path, device="cpu", model_kwargs={"torch_dtype": torch_dtype}
+        )
+    except OSError as err:
+        raise RagError(
+            f"无法加载嵌入模型“{name_or_path}”：本机无法访问 Hugging Face，"
+            f"请使用内置模型 embeddinggemma-300m 或本地模型文件夹。（{err}）"
+        ) from err
+    model.max_seq_length = max_seq_length
+    return model
+
+
+@lru_cache(maxsize=4)
+def _cached_embeddings(
+    model: str, models_dir: str, dtype: str, max_len: int, batch: int, threads: int
+) -> SentenceTransformerEmbeddings:
+    path = resolve_embedding_model(model, Path(models_dir), _progress)
+    st_model = load_sentence_transformer(path, dtype, max_len, threads)
+    return SentenceTransformerEmbeddings(st_model, model_id=model, batch_size=batch)
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    print(f"\r模型准备：{stage} {done}/{total}", end="\n" if done == total else "", file=sys.stderr,
+          flush=True)
+
+
+def get_embeddings(settings: Settings) -> SentenceTransformerEmbeddings:
+    """The embeddings for these settings, built once per process and cached."""
+    return _cached_embeddings(
+        settings.embedding_model,
+        str(settings.models_dir),
+        settings.embedding_dtype,
+        settings.embedding_max_seq_length,
+        settings.embedding_batch_size,
+        settings.torch_threads,
+    )

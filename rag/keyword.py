@@ -1,0 +1,143 @@
+"""Keyword retrieval: BM25 (``bm25s``) over jieba tokens, derived from the manifest.
+
+Tokenization uses a private ``jieba.Tokenizer`` with the project's 党建 user
+dictionary (两个覆盖, 三会一课, 党建指导员 … stay whole) in search mode, drops
+punctuation and a short list of function words. The index is rebuilt from the
+manifest's stored tokens when the manifest's generation moved on, saved under
+the data folder, and reloaded from there by later processes.
+
+Deliberately not here: dense search or score fusion.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import threading
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.manifest import Manifest
+
+_WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+_STOPWORDS = frozenset(
+    "的 了 和 与 及 是 在 对 把 被 让 将 也 都 又 就 而 并 等 着 过 之 其 这 那 有 为 以 于 从 到 由 向 "
+    "一个 我们 他们 你们 什么 怎么 怎样 如何 哪些 哪里 多少 是否 吗 呢 啊 吧 中 上 下".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> Any:
+    import jieba
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    dictionary = resources.files("rag") / "data" / "dangjian_userdict.txt"
+    with resources.as_file(dictionary) as path:
+        tokenizer.load_userdict(str(path))
+    return tokenizer
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens of ``text``, lowercased, without punctuation or stopwords."""
+    return [t.lower() for t in _tokenizer().cut_for_search(text)
+            if _WORD.search(t) and t not in _STOPWORDS and not t.isspace()]
+
+
+class KeywordIndex:
+    """A BM25 index over every chunk in a manifest, kept in step with it."""
+
+    def __init__(self, manifest: Manifest, folder: Path) -> None:
+        self.manifest = manifest
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._bm25: Any = None
+        self._ids: list[str] = []
+        self._sources: np.ndarray = np.array([], dtype=object)
+
+    def _ensure(self) -> None:
+        generation = self.manifest.generation
+        if generation == self._generation:
+            return
+        with self._lock:
+            if generation == self._generation:
+                return
+            if not self._load(generation):
+                self._build(generation)
+            self._generation = generation
+
+    def _load(self, generation: int) -> bool:
+        import bm25s
+
+        info_path = self.folder / "info.json"
+        try:
+            info = json.loads(info_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return False
+        if info.get("generation") != generation:
+            return False
+        if info["ids"]:
+            self._bm25 = bm25s.BM25.load(str(self.folder / "index"), mmap=False)
+            self._bm25.backend = _backend(len(info["ids"]))
+        else:
+            self._bm25 = None
+        self._ids, self._sources = info["ids"], np.array(info["sources"], dtype=object)
+        return True
+
+    def _build(self, generation: int) -> None:
+        import bm25s
+
+        ids, sources, corpus = [], [], []
+        for chunk_id, source, tokens in self.manifest.iter_tokens():
+            ids.append(chunk_id)
+            sources.append(source)
+            corpus.append(tokens or [""])
+        bm25 = None
+        tmp = self.folder.with_name(self.folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if ids:
+            bm25 = bm25s.BM25(backend=_backend(len(ids)))
+            bm25.index(corpus, show_progress=False)
+            bm25.save(str(tmp / "index"))
+        (tmp / "info.json").write_text(
+            json.dumps({"generation": generation, "ids": ids, "sources": sources}, ensure_ascii=False), "utf-8")
+        shutil.rmtree(self.folder, ignore_errors=True)
+        tmp.rename(self.folder)
+        self._bm25, self._ids, self._sources = bm25, ids, np.array(sources, dtype=object)
+
+    def search(self, query: str, k: int, allowed_sources: set[str] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best chunks, optionally only from ``allowed_sources``."""
+        self._ensure()
+        tokens = [t for t in tokenize(query) if self._bm25 is not None and t in self._bm25.vocab_dict]
+        if not tokens or not self._ids:
+            return []
+        mask = None
+        if allowed_sources is not None:
+            mask = np.isin(self._sources, list(allowed_sources)).astype(np.float32)
+            if not mask.any():
+                return []
+        n = min(k, len(self._ids))
+        docs, scores = self._bm25.retrieve([tokens], k=n, show_progress=False, weight_mask=mask,
+                                           n_threads=1)
+        return [(self._ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+_NUMBA_MIN_CHUNKS = 20_000  # below this numpy answers in ms; numba's JIT costs seconds per process
+
+
+def _backend(chunks: int) -> str:
+    if chunks < _NUMBA_MIN_CHUNKS:
+        return "numpy"
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return "numpy"
+    return "numba"

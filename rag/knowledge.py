@@ -1,0 +1,157 @@
+"""The knowledge base of one data folder: manifest + Chroma vectors + BM25.
+
+``KnowledgeBase`` is the only writer of a data folder. It keeps the three
+stores in agreement: a document's new vectors are written first, then the
+manifest is replaced in one transaction, then vectors no longer referenced
+are deleted; ``check()`` finds and repairs any disagreement an interruption
+left behind (vectors without a manifest row, manifest chunks without a
+vector). Writers take an exclusive lock on the data folder; a second writer
+waits a little and is then refused with a clear message.
+
+Deliberately not here: parsing files (``ingest``) or ranking (``rag.retrieval``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rag.config import Settings
+from rag.errors import RagError
+from rag.keyword import KeywordIndex, tokenize
+from rag.manifest import Manifest
+from rag.regions import load_gazetteer
+from rag.types import Chunk, Document, SourceInfo
+from rag.vectorstore import VectorStore
+
+if TYPE_CHECKING:
+    from rag.embeddings import SentenceTransformerEmbeddings
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    orphan_vectors: int
+    missing_vectors: int
+    repaired: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.orphan_vectors == 0 and self.missing_vectors == 0
+
+
+class KnowledgeBase:
+    """Read and write one data folder. Heavy parts (model, Chroma) open lazily."""
+
+    def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings | None = None,
+                 chroma_client: Any = None) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.manifest = Manifest(settings.manifest_path)
+        self.keyword = KeywordIndex(self.manifest, settings.bm25_dir)
+        self._embeddings = embeddings
+        self._chroma_client = chroma_client
+
+    @property
+    def embeddings(self) -> SentenceTransformerEmbeddings:
+        if self._embeddings is None:
+            from rag.embeddings import get_embeddings
+
+            self._embeddings = get_embeddings(self.settings)
+        return self._embeddings
+
+    @cached_property
+    def vectors(self) -> VectorStore:
+        emb = self.embeddings
+        return VectorStore(self.settings, emb.model_id, emb.dimension, self._chroma_client)
+
+    # -- locking --------------------------------------------------------------
+    @contextmanager
+    def write_lock(self, wait_seconds: float = 10.0) -> Iterator[None]:
+        """Exclusive writer lock on the data folder (fcntl; released if the process dies)."""
+        path = self.settings.data_dir / ".write.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait_seconds
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise RagError(
+                            f"数据目录 {self.settings.data_dir} 正被另一个进程写入，请等它完成后再试。"
+                        ) from None
+                    time.sleep(0.2)
+            yield
+        finally:
+            os.close(fd)
+
+    # -- reading --------------------------------------------------------------
+    def sources(self) -> list[SourceInfo]:
+        return self.manifest.sources()
+
+    def document(self, source: str) -> Document | None:
+        return self.manifest.document(source)
+
+    def is_unchanged(self, source: str, sha256: str) -> bool:
+        known = self.manifest.sha256_of(source)
+        return known == (sha256, self.settings.embedding_model)
+
+    # -- writing (call inside write_lock) ---------------------------------------
+    def put(self, doc: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Store ``doc`` with its chunks and their vectors, replacing any earlier version."""
+        old_ids = set(self.manifest.chunk_ids(doc.source))
+        tags = load_gazetteer().tags(doc.regions)
+        self.vectors.upsert(chunks, vectors, tags)
+        self.manifest.put(doc, chunks, [tokenize(f"{doc.title}\n{c.text}") for c in chunks],
+                          self.settings.embedding_model)
+        stale = sorted(old_ids - {c.chunk_id for c in chunks})
+        if stale:
+            self.vectors.delete(stale)
+
+    def remove(self, source: str) -> bool:
+        ids = self.manifest.chunk_ids(source)
+        removed = self.manifest.remove(source)
+        if ids:
+            self.vectors.delete(ids)
+        return removed
+
+    def check(self, repair: bool = True) -> CheckReport:
+        """Compare manifest and Chroma; delete orphan vectors and re-embed missing ones."""
+        manifest_ids = self.manifest.all_chunk_ids()
+        if self.vectors.count() == len(manifest_ids) and self._sample_present(manifest_ids):
+            return CheckReport(0, 0, False)  # fast path: counts agree and a sample is there
+        vector_ids = self.vectors.all_ids()
+        orphans = sorted(vector_ids - manifest_ids)
+        missing = sorted(manifest_ids - vector_ids)
+        if repair and (orphans or missing):
+            self.vectors.delete(orphans)
+            by_id = self.manifest.chunks_by_id(missing)
+            for source in sorted({c.source for c in by_id.values()}):
+                doc_chunks = [c for c in by_id.values() if c.source == source]
+                self.vectors.upsert(doc_chunks, self.embed_chunks(doc_chunks),
+                                    load_gazetteer().tags(doc_chunks[0].regions))
+        return CheckReport(len(orphans), len(missing), repair and bool(orphans or missing))
+
+    def _sample_present(self, ids: set[str], size: int = 50) -> bool:
+        sample = sorted(ids)[:: max(1, len(ids) // size)]
+        return not sample or len(self.vectors.collection.get(ids=sample, include=[])["ids"]) == len(sample)
+
+    def embed_chunks(self, chunks: list[Chunk]) -> np.ndarray:
+        """Document vectors of chunks; the article title is given to the model with each."""
+        return self.embeddings.encode([embedding_text(c) for c in chunks])
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the embedding model sees for a chunk: its title line, then its text."""
+    if chunk.title and not chunk.text.startswith(chunk.title):
+        return f"{chunk.title}\n{chunk.text}"
+    return chunk.text

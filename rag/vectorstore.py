@@ -1,0 +1,147 @@
+"""Chroma as the dense vector store, embedded or client/server with the same code.
+
+The collection is created with cosine space and deliberate HNSW parameters,
+and records the embedding model id and dimension in its metadata; opening it
+with a different model is refused. Telemetry is off and Chroma never gets to
+use its default (downloading) embedder: every vector is computed by us and
+passed explicitly, and the collection is bound to a guard embedding function
+that refuses to embed.
+
+Deliberately not here: computing embeddings or keyword search.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rag.config import Settings
+from rag.errors import ModelMismatchError, RagError
+from rag.types import Chunk
+
+
+class _NoEmbedding:
+    """Bound to our collections so Chroma can never fall back to its own embedder."""
+
+    is_legacy = False
+
+    def __init__(self) -> None:
+        pass
+
+    def __call__(self, input: Any) -> Any:  # noqa: A002 - Chroma's protocol name
+        raise RagError("内部错误：向量必须由本程序计算后传入 Chroma")
+
+    @staticmethod
+    def name() -> str:
+        return "dangjian-rag-precomputed"
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> _NoEmbedding:
+        del config
+        return _NoEmbedding()
+
+    def default_space(self) -> str:
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:
+        return ["cosine", "l2", "ip"]
+
+    def embed_query(self, input: Any) -> Any:  # noqa: A002
+        return self(input)
+
+
+def make_client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                   settings=chroma_settings)
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class VectorStore:
+    """One Chroma collection of chunk vectors."""
+
+    def __init__(self, settings: Settings, model_id: str, dimension: int, client: Any = None) -> None:
+        self.client = client if client is not None else make_client(settings)
+        configuration = {"hnsw": {
+            "space": settings.hnsw_space,
+            "ef_construction": settings.hnsw_ef_construction,
+            "ef_search": settings.hnsw_ef_search,
+            "max_neighbors": settings.hnsw_max_neighbors,
+        }}
+        self.collection = self.client.get_or_create_collection(
+            name=settings.collection,
+            configuration=configuration,
+            metadata={"model_id": model_id, "dimension": dimension},
+            embedding_function=_NoEmbedding(),
+        )
+        meta = self.collection.metadata or {}
+        if meta.get("model_id") != model_id or int(meta.get("dimension", dimension)) != dimension:
+            raise ModelMismatchError(
+                f"知识库集合“{settings.collection}”是用嵌入模型 {meta.get('model_id')}"
+                f"（{meta.get('dimension')} 维）建立的，当前设置为 {model_id}（{dimension} 维）。"
+                "不能在同一集合中混用模型：请换一个数据目录（RAG_DATA_DIR）或集合名（RAG_COLLECTION）。"
+            )
+        self.space = settings.hnsw_space
+
+    def upsert(self, chunks: list[Chunk], vectors: np.ndarray, region_tags: list[str]) -> None:
+        if not chunks:
+            return
+        metadatas = []
+        for c in chunks:
+            meta: dict[str, Any] = {"source": c.source, "start": c.start, "end": c.end, "ordinal": c.ordinal}
+            if region_tags:
+                meta["regions"] = list(region_tags)
+            metadatas.append(meta)
+        for i in range(0, len(chunks), 1000):
+            part = slice(i, i + 1000)
+            self.collection.upsert(
+                ids=[c.chunk_id for c in chunks[part]],
+                embeddings=vectors[part],
+                documents=[c.text for c in chunks[part]],
+                metadatas=metadatas[part],
+            )
+
+    def delete(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), 1000):
+            self.collection.delete(ids=ids[i:i + 1000])
+
+    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """(chunk id, similarity in 0..1, higher is better) of the nearest chunks."""
+        total = self.count()
+        if total == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector], n_results=min(k, total), where=where, include=["distances"])
+        ids, distances = result["ids"][0], result["distances"][0]
+        return [(i, self.similarity(d)) for i, d in zip(ids, distances, strict=True)]
+
+    def similarity(self, distance: float) -> float:
+        """Cosine similarity of unit vectors from Chroma's distance, clamped to 0..1."""
+        cosine = 1.0 - distance / 2.0 if self.space == "l2" else 1.0 - distance
+        return max(0.0, min(1.0, cosine))
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            got = self.collection.get(include=[], limit=5000, offset=offset)["ids"]
+            ids.update(got)
+            if len(got) < 5000:
+                return ids
+            offset += len(got)
+
+    def get_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        got = self.collection.get(ids=ids, include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
