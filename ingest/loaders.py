@@ -68,7 +68,11 @@ def decode_text(data: bytes, source: str) -> tuple[str, str]:
                 return data.decode(name), name
             except UnicodeDecodeError as err:
                 raise IngestError(source, f"带 BOM 的文本无法按 {name} 解码") from err
-    if b"\x00" in data[:4096] and not _looks_utf16(data):
+    if b"\x00" in data[:4096]:
+        for name in ("utf_16_le", "utf_16_be"):
+            text = _try_utf16(data, name)
+            if text is not None:
+                return text, name
         raise IngestError(source, "看起来是二进制文件，不是文本")
     try:
         return data.decode("utf-8"), "utf_8"
@@ -86,9 +90,18 @@ def decode_text(data: bytes, source: str) -> tuple[str, str]:
     return text, encoding
 
 
-def _looks_utf16(data: bytes) -> bool:
-    head = data[:4096]
-    return head.count(b"\x00") > len(head) // 4 and len(head) % 2 == 0
+def _try_utf16(data: bytes, encoding: str) -> str | None:
+    """The text if ``data`` is BOM-less UTF-16 of ordinary (mostly CJK/ASCII) text."""
+    if len(data) % 2:
+        return None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    sample = text[:5000]
+    ordinary = sum(1 for ch in sample if ch.isspace() or 0x20 <= ord(ch) < 0x7F or 0x3000 <= ord(ch) <= 0x9FFF
+                   or 0xFF00 <= ord(ch) <= 0xFFEF or ch in "“”‘’—…·")
+    return text if ordinary >= 0.9 * len(sample) else None
 
 
 def _control_ratio(text: str) -> float:
@@ -102,9 +115,9 @@ def html_to_text(markup: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "lxml")
+    title = soup.title.get_text(strip=True) if soup.title else ""
     for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "head"]):
         tag.decompose()
-    title = soup.title.get_text(strip=True) if soup.title else ""
     body = soup.get_text("\n")
     return f"{title}\n{body}" if title and not body.lstrip().startswith(title) else body
 

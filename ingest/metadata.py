@@ -50,6 +50,8 @@ def _title(text: str) -> str:
     wire = _ORIGINAL_TITLE.search(text[:_HEAD])
     line = wire.group(1) if wire else _WIRE_PREFIX.sub("", text, count=1).split("\n", 1)[0]
     line = line.strip().lstrip("#").strip()
+    if wire and (end := _SENTENCE_END.search(line)):
+        line = line[: end.start()]  # wire copy runs the body on after the title
     if len(line) > _TITLE_MAX:
         end = _SENTENCE_END.search(line)
         line = line[: end.start()] if end and end.start() <= _TITLE_MAX else line[:_TITLE_MAX] + "…"

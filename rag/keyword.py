@@ -39,8 +39,8 @@ def _tokenizer() -> Any:
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     dictionary = resources.files("rag") / "data" / "dangjian_userdict.txt"
-    with resources.as_file(dictionary) as path:
-        tokenizer.load_userdict(str(path))
+    with resources.as_file(dictionary) as path, path.open("rb") as fh:
+        tokenizer.load_userdict(fh)  # given a path, jieba leaves the file open
     return tokenizer
 
 

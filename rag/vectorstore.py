@@ -24,8 +24,6 @@ from rag.types import Chunk
 class _NoEmbedding:
     """Bound to our collections so Chroma can never fall back to its own embedder."""
 
-    is_legacy = False
-
     def __init__(self) -> None:
         pass
 
@@ -43,6 +41,9 @@ class _NoEmbedding:
     def build_from_config(config: dict[str, Any]) -> _NoEmbedding:
         del config
         return _NoEmbedding()
+
+    def is_legacy(self) -> bool:
+        return False
 
     def default_space(self) -> str:
         return "cosine"

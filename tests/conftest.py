@@ -1,0 +1,88 @@
+"""Shared fixtures: one real embedding model per session, real Chroma (embedded and server)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag.cli import sample_dir
+from rag.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test data folder; the models folder stays the shared default cache."""
+    return Settings(data_dir=data_dir, _env_file=None, **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def embeddings():
+    from rag.embeddings import get_embeddings
+
+    return get_embeddings(make_settings(Path("/nonexistent-unused")))
+
+
+@pytest.fixture(scope="session")
+def sample_kb(tmp_path_factory, embeddings):
+    """A knowledge base with the five bundled sample articles, ingested once."""
+    from ingest.pipeline import ingest_paths
+    from rag.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase(make_settings(tmp_path_factory.mktemp("sample-kb")), embeddings=embeddings)
+    report = ingest_paths(kb, [sample_dir()])
+    assert report.count("added") == 5, report
+    return kb
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> Iterator[tuple[str, int]]:
+    """A real `chroma run` server on 127.0.0.1 with its own folder."""
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("chroma-server")
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen([chroma, "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("chroma server did not start") from None
+                time.sleep(0.3)
+        yield "127.0.0.1", port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store_settings(request, tmp_path) -> Settings:
+    """Settings for a fresh data folder, with Chroma embedded or behind a real server."""
+    if request.param == "server":
+        host, port = request.getfixturevalue("chroma_server")
+        return make_settings(tmp_path, chroma_host=host, chroma_port=port,
+                             collection=f"t{abs(hash(request.node.name)) % 10**9}")
+    return make_settings(tmp_path)

@@ -1,0 +1,186 @@
+"""Knowledge base through the real model and real Chroma, embedded and behind `chroma run`."""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+
+import numpy as np
+import pytest
+
+from ingest.pipeline import ingest_paths
+from rag.cli import sample_dir
+from rag.errors import ModelMismatchError, RagError
+from rag.knowledge import KnowledgeBase
+from rag.retrieval import search
+from rag.vectorstore import VectorStore
+
+SHORT_A = "上饶经开区推动非公企业党建。今年4月，上饶经开区对全区非公企业开展全面摸底排查，建立党建工作台账。"
+SHORT_B = "乐山市推出非公企业党建“红领带”行动。乐山高新区设立红色驿站12个，落实12名领导干部联系企业。"
+SHORT_B2 = "乐山市推出非公企业党建“红领带”行动。乐山高新区新建党群服务中心8个，选派党建指导员35名。"
+
+
+@pytest.fixture
+def kb(store_settings, embeddings):
+    return KnowledgeBase(store_settings, embeddings=embeddings)
+
+
+def _ids_everywhere(kb: KnowledgeBase) -> tuple[set[str], set[str], set[str]]:
+    kb.keyword._ensure()
+    return kb.manifest.all_chunk_ids(), kb.vectors.all_ids(), set(kb.keyword._ids)
+
+
+def test_add_update_remove_keeps_manifest_chroma_and_bm25_in_agreement(kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(SHORT_A, "utf-8")
+    (folder / "b.txt").write_text(SHORT_B, "utf-8")
+    report = ingest_paths(kb, [folder])
+    assert (report.count("added"), report.count("failed")) == (2, 0)
+    manifest, vectors, keyword = _ids_everywhere(kb)
+    assert manifest == vectors == keyword and len(manifest) >= 2
+
+    generation = kb.manifest.generation
+    again = ingest_paths(kb, [folder])
+    assert again.count("unchanged") == 2 and kb.manifest.generation == generation  # nothing written
+
+    old_b = set(kb.manifest.chunk_ids("b.txt"))
+    (folder / "b.txt").write_text(SHORT_B2, "utf-8")
+    assert ingest_paths(kb, [folder]).count("updated") == 1
+    manifest, vectors, keyword = _ids_everywhere(kb)
+    assert manifest == vectors == keyword
+    assert not old_b & vectors, "stale chunks of the old version left in Chroma"
+    hits = search(kb, "选派党建指导员多少名", k=1)
+    assert hits[0].chunk.source == "b.txt" and "35名" in hits[0].chunk.text
+
+    with kb.write_lock():
+        assert kb.remove("b.txt")
+    manifest, vectors, keyword = _ids_everywhere(kb)
+    assert manifest == vectors == keyword
+    assert all(h.chunk.source == "a.txt" for h in search(kb, "乐山 红领带 党建指导员", k=5))
+
+
+def test_sync_mirrors_a_folder(kb, tmp_path):
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text(SHORT_A, "utf-8")
+    (folder / "sub" / "b.md").write_text(SHORT_B, "utf-8")
+    ingest_paths(kb, [folder])
+    assert [s.source for s in kb.sources()] == ["a.txt", "sub/b.md"]
+    (folder / "a.txt").unlink()
+    (folder / "c.txt").write_text(SHORT_B2, "utf-8")
+    report = ingest_paths(kb, [folder], sync=True)
+    assert (report.count("added"), report.count("removed"), report.count("unchanged")) == (1, 1, 1)
+    assert [s.source for s in kb.sources()] == ["c.txt", "sub/b.md"]
+    manifest, vectors, _ = _ids_everywhere(kb)
+    assert manifest == vectors
+
+
+def test_bad_files_fail_alone_and_nothing_stored_is_lost(kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(SHORT_A, "utf-8")
+    ingest_paths(kb, [folder])
+    before = kb.manifest.all_chunk_ids()
+
+    (folder / "a.txt").write_bytes(b"")  # the stored article's file is emptied
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 10)
+    (folder / "gbk.txt").write_bytes(SHORT_B.encode("gbk"))
+    report = ingest_paths(kb, [folder])
+    failed = {o.source: o.error for o in report.failed}
+    assert set(failed) == {"a.txt", "binary.txt"}
+    assert "文件为空" in failed["a.txt"] and "二进制" in failed["binary.txt"]
+    assert report.count("added") == 1  # the GBK file
+    assert before <= kb.manifest.all_chunk_ids() <= kb.vectors.all_ids()
+    assert kb.document("gbk.txt").text == SHORT_B
+
+
+def test_region_and_source_filters(sample_kb):
+    hits = search(sample_kb, "党建工作", k=8, region="乐山")
+    assert hits and all("四川省乐山市" in "".join(h.chunk.regions) or h.chunk.source.startswith("000")
+                        for h in hits)
+    only = search(sample_kb, "党建工作", k=5, sources=["004_80e31c2401ce812c.txt"])
+    assert only and {h.chunk.source for h in only} == {"004_80e31c2401ce812c.txt"}
+    assert search(sample_kb, "党建工作", region="西藏") == []
+    with pytest.raises(RagError, match="无法识别地区"):
+        search(sample_kb, "党建", region="火星")
+
+
+def test_model_mismatch_is_refused(store_settings, embeddings):
+    kb = KnowledgeBase(store_settings, embeddings=embeddings)
+    assert kb.vectors.count() == 0
+    with pytest.raises(ModelMismatchError, match="不能在同一集合中混用模型"):
+        VectorStore(store_settings, "some-other-model", 384)
+
+
+def test_check_repairs_orphans_and_missing_vectors(kb, tmp_path):
+    (tmp_path / "a.txt").write_text(SHORT_A, "utf-8")
+    ingest_paths(kb, [tmp_path / "a.txt"])
+    real_ids = kb.manifest.all_chunk_ids()
+    vec = kb.embeddings.encode(["孤立片段"])
+    kb.vectors.collection.upsert(ids=["orphan-1"], embeddings=vec, documents=["孤立片段"],
+                                 metadatas=[{"source": "gone.txt"}])
+    kb.vectors.delete(sorted(real_ids)[:1])
+    report = kb.check(repair=True)
+    assert (report.orphan_vectors, report.missing_vectors, report.repaired) == (1, 1, True)
+    assert kb.vectors.all_ids() == real_ids
+    assert kb.check().ok
+
+
+def _hold_lock(settings, ready, release) -> None:
+    kb = KnowledgeBase(settings)
+    with kb.write_lock():
+        ready.set()
+        release.wait(30)
+
+
+def test_second_writer_is_refused_with_a_clear_message(tmp_path):
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(settings, ready, release))
+    holder.start()
+    try:
+        assert ready.wait(60)
+        with pytest.raises(RagError, match="正被另一个进程写入"), KnowledgeBase(settings).write_lock(wait_seconds=0.5):
+            pass
+    finally:
+        release.set()
+        holder.join(30)
+
+
+def test_two_data_folders_do_not_interfere(tmp_path, embeddings):
+    from tests.conftest import make_settings
+
+    one = KnowledgeBase(make_settings(tmp_path / "one"), embeddings=embeddings)
+    two = KnowledgeBase(make_settings(tmp_path / "two"), embeddings=embeddings)
+    shutil.copy(sample_dir() / "004_80e31c2401ce812c.txt", tmp_path / "x.txt")
+    ingest_paths(one, [tmp_path / "x.txt"])
+    assert [s.source for s in one.sources()] == ["x.txt"]
+    assert two.sources() == [] and two.vectors.count() == 0
+
+
+def test_hnsw_recall_at_10_against_exact_search_on_real_embeddings(tmp_path, sample_kb):
+    """Our HNSW settings on ~6k vectors grown from real sample embeddings (small perturbations)."""
+    from tests.conftest import make_settings
+
+    ids = sorted(sample_kb.manifest.all_chunk_ids())
+    base = np.stack([sample_kb.vectors.get_vectors(ids)[i] for i in ids])
+    rng = np.random.default_rng(7)
+    grown = np.concatenate([base + rng.normal(0, 0.02, base.shape) for _ in range(80)]).astype(np.float32)
+    grown /= np.linalg.norm(grown, axis=1, keepdims=True)
+    store = VectorStore(make_settings(tmp_path), "recall-test", grown.shape[1])
+    all_ids = [f"v{i}" for i in range(len(grown))]
+    for start in range(0, len(grown), 2000):
+        store.collection.add(ids=all_ids[start:start + 2000], embeddings=grown[start:start + 2000])
+    queries = sample_kb.embeddings.encode(
+        ["楼宇党建怎么做", "党组织覆盖率", "红领带行动", "党员先锋岗", "篮球场联建", "党建指导员",
+         "兴达公司", "三会一课", "党群服务中心", "非公企业发展"], query=True)
+    recall = []
+    for q in queries:
+        exact = {all_ids[j] for j in np.argsort(-(grown @ q))[:10]}
+        approx = {cid for cid, _ in store.query(q, 10)}
+        recall.append(len(exact & approx) / 10)
+    assert float(np.mean(recall)) >= 0.95, recall
