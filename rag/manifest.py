@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rag.types import Chunk, Document, SourceInfo
@@ -78,7 +78,7 @@ class Manifest:
 
     def put(self, doc: Document, chunks: list[Chunk], tokens: list[list[str]], model_id: str) -> None:
         """Replace ``doc`` and all its chunks in one transaction."""
-        now = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+        now = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
         with self.db:
             self.db.execute("DELETE FROM documents WHERE source=?", (doc.source,))
             self.db.execute(
@@ -125,9 +125,10 @@ class Manifest:
         out: dict[str, Chunk] = {}
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
+            marks = ",".join("?" * len(part))
             rows = self.db.execute(
                 'SELECT c.chunk_id, c.source, c.ordinal, c.start, c."end", c.text, d.title, d.regions '
-                f"FROM chunks c JOIN documents d ON d.source = c.source WHERE c.chunk_id IN ({','.join('?' * len(part))})",
+                f"FROM chunks c JOIN documents d ON d.source = c.source WHERE c.chunk_id IN ({marks})",
                 part,
             )
             for r in rows:

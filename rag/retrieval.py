@@ -32,9 +32,8 @@ def _allowed_sources(kb: KnowledgeBase, tag: str | None, sources: Sequence[str] 
     if tag is None and not sources:
         return None
     gazetteer = load_gazetteer()
-    allowed = {s.source for s in kb.sources()
+    return {s.source for s in kb.sources()
                if (tag is None or tag in gazetteer.tags(s.regions)) and (not sources or s.source in sources)}
-    return allowed
 
 
 def _where(tag: str | None, sources: Sequence[str] | None) -> dict[str, Any] | None:

