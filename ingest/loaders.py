@@ -28,23 +28,26 @@ class LoadedText:
     encoding: str
 
 
-def load_file(path: Path, source: str, max_bytes: int) -> LoadedText:
-    """Load one file; raise ``IngestError`` with a Chinese reason when it cannot be read."""
+def read_checked(path: Path, source: str, max_bytes: int) -> bytes:
+    """The raw bytes of a supported, non-empty file within the size limit."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(source, f"不支持的文件类型“{suffix or '无扩展名'}”（支持 txt、md、docx、pdf、html）")
     try:
         size = path.stat().st_size
-    except OSError as err:
-        raise IngestError(source, f"无法读取文件（{err.strerror or err}）") from err
-    if size == 0:
-        raise IngestError(source, "文件为空")
-    if size > max_bytes:
-        raise IngestError(source, f"文件过大（{size / 1048576:.1f} MB，上限 {max_bytes / 1048576:.0f} MB）")
-    try:
+        if size > max_bytes:
+            raise IngestError(source, f"文件过大（{size / 1048576:.1f} MB，上限 {max_bytes / 1048576:.0f} MB）")
         data = path.read_bytes()
     except OSError as err:
         raise IngestError(source, f"无法读取文件（{err.strerror or err}）") from err
+    if not data:
+        raise IngestError(source, "文件为空")
+    return data
+
+
+def parse_bytes(data: bytes, suffix: str, source: str) -> LoadedText:
+    """Text of a file's bytes according to its type; ``IngestError`` when there is none."""
+    suffix = suffix.lower()
     if suffix == ".docx":
         loaded = LoadedText(_docx_text(data, source), "docx")
     elif suffix == ".pdf":
@@ -57,6 +60,11 @@ def load_file(path: Path, source: str, max_bytes: int) -> LoadedText:
     if not loaded.text.strip():
         raise IngestError(source, "文件中没有可提取的文字")
     return loaded
+
+
+def load_file(path: Path, source: str, max_bytes: int) -> LoadedText:
+    """Load one file; raise ``IngestError`` with a Chinese reason when it cannot be read."""
+    return parse_bytes(read_checked(path, source, max_bytes), path.suffix, source)
 
 
 def decode_text(data: bytes, source: str) -> tuple[str, str]:

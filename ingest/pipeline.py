@@ -22,13 +22,13 @@ from pathlib import Path
 
 from ingest.chunking import chunk_text
 from ingest.clean import clean_text
-from ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from ingest.loaders import SUPPORTED_SUFFIXES, parse_bytes, read_checked
 from ingest.metadata import extract_metadata
 from rag.errors import IngestError, RagError
 from rag.knowledge import KnowledgeBase
 from rag.types import Chunk, Document, FileOutcome, IngestReport
 
-_EMBED_BATCH_CHUNKS = 256
+_EMBED_BATCH_CHUNKS = 128  # chunks embedded together across files; progress moves per flush
 
 
 @dataclass(frozen=True)
@@ -68,16 +68,21 @@ def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[FileOu
 
 
 def _prepare(kb: KnowledgeBase, path: Path, source: str) -> _Prepared | FileOutcome:
+    """Read, clean and chunk one file; any failure becomes that file's outcome alone."""
+    try:
+        return _prepare_checked(kb, path, source)
+    except Exception as err:  # a parser bug in one file must not stop the batch
+        return FileOutcome(source, "failed", error=f"{source}：无法解析（{type(err).__name__}：{err}）")
+
+
+def _prepare_checked(kb: KnowledgeBase, path: Path, source: str) -> _Prepared | FileOutcome:
     settings = kb.settings
     try:
-        raw = path.read_bytes() if path.stat().st_size <= settings.max_file_mb * 1048576 else b""
-    except OSError as err:
-        return FileOutcome(source, "failed", error=f"{source}：无法读取文件（{err.strerror or err}）")
-    sha = hashlib.sha256(raw).hexdigest() if raw else ""
-    if sha and kb.is_unchanged(source, sha):
-        return FileOutcome(source, "unchanged", chunks=len(kb.manifest.chunk_ids(source)))
-    try:
-        loaded = load_file(path, source, int(settings.max_file_mb * 1048576))
+        data = read_checked(path, source, int(settings.max_file_mb * 1048576))
+        sha = hashlib.sha256(data).hexdigest()
+        if kb.is_unchanged(source, sha):
+            return FileOutcome(source, "unchanged", chunks=len(kb.manifest.chunk_ids(source)))
+        loaded = parse_bytes(data, path.suffix, source)
     except IngestError as err:
         return FileOutcome(source, "failed", error=str(err))
     cleaned = clean_text(loaded.text)

@@ -47,13 +47,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     paths = [Path(p) for p in args.paths] or [sample_dir()]
-    files, _ = discover(paths)
+    files, missing = discover(paths)
     kb = _kb(settings)
-    with tqdm(total=len(files), desc="导入", unit="个文件", file=sys.stderr, disable=args.quiet) as bar:
+    with tqdm(total=len(files) + len(missing), desc="导入", unit="个文件", file=sys.stderr,
+              disable=args.quiet) as bar:
         def on_file(outcome: Any) -> None:
             if outcome.status == "failed":
                 tqdm.write(f"失败  {outcome.error}", file=sys.stderr)
-            elif outcome.status != "removed":
+            if outcome.status != "removed":
                 bar.update(1)
         report = ingest_paths(kb, paths, sync=args.sync, on_file=on_file)
     print(f"文件数 {len(report.outcomes)}：新增 {report.count('added')}，更新 {report.count('updated')}，"
@@ -180,8 +181,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "k", None) is not None and args.k < 1:
         print("错误：-k 必须是正整数", file=sys.stderr)
         return 2
+    from pydantic import ValidationError
+
     try:
         return int(args.func(args))
+    except ValidationError as err:
+        fields = "、".join(f"RAG_{str(e['loc'][0]).upper()}（{e['msg']}）" for e in err.errors())
+        print(f"配置错误：{fields}", file=sys.stderr)
+        return 2
     except RagError as err:
         print(f"错误：{err}", file=sys.stderr)
         return 2

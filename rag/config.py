@@ -25,7 +25,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default_factory=lambda: Path(user_data_dir(APP_NAME)),
-        description="Folder holding one knowledge base: Chroma, BM25 index, manifest, logs.",
+        description="Folder holding one knowledge base: manifest, Chroma files, BM25 index.",
     )
     models_dir: Path = Field(
         default_factory=lambda: Path(user_cache_dir(APP_NAME)) / "models",

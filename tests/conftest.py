@@ -26,10 +26,10 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def embeddings():
+def embeddings(tmp_path_factory):
     from rag.embeddings import get_embeddings
 
-    return get_embeddings(make_settings(Path("/nonexistent-unused")))
+    return get_embeddings(make_settings(tmp_path_factory.mktemp("unused-data")))
 
 
 @pytest.fixture(scope="session")

