@@ -57,7 +57,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             if outcome.status != "removed":
                 bar.update(1)
         report = ingest_paths(kb, paths, sync=args.sync, on_file=on_file)
-    print(f"文件数 {len(report.outcomes)}：新增 {report.count('added')}，更新 {report.count('updated')}，"
+    files_seen = len(report.outcomes) - report.count("removed")
+    print(f"文件数 {files_seen}：新增 {report.count('added')}，更新 {report.count('updated')}，"
           f"未变 {report.count('unchanged')}，失败 {report.count('failed')}"
           + (f"，移除 {report.count('removed')}" if args.sync else "")
           + f"；片段数 {report.chunks}；用时 {report.seconds:.1f} 秒")
@@ -138,10 +139,32 @@ def sample_dir() -> Path:
     return Path(str(resources.files("rag") / "data" / "sample"))
 
 
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its own labels and errors in Chinese."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示帮助并退出")
+
+    def error(self, message: str) -> Any:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"错误：{message}（用 {self.prog} -h 查看用法）\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag", description="党建案例问答：导入党建文章，检索并引用原文。")
+    parser = _Parser(prog="rag", description="党建案例问答：导入党建文章，检索并引用原文。")
     parser.add_argument("--data-dir", help="知识库数据目录（默认读取 RAG_DATA_DIR）")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令", title="命令",
+                                parser_class=_Parser)
 
     p = sub.add_parser("ingest", help="导入文件或目录（递归）")
     p.add_argument("paths", nargs="*", help="文件或目录；省略时导入内置示例文章")
@@ -170,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("models", help="模型管理")
-    msub = p.add_subparsers(dest="models_command", required=True, metavar="操作")
+    msub = p.add_subparsers(dest="models_command", required=True, metavar="操作", title="操作",
+                            parser_class=_Parser)
     pull = msub.add_parser("pull", help="下载并校验嵌入模型（首次使用时也会自动进行）")
     pull.set_defaults(func=cmd_models)
     return parser

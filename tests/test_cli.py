@@ -85,3 +85,12 @@ def test_invalid_setting_is_reported_in_chinese(tmp_path):
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 2
     assert "配置错误：RAG_CHUNK_TOKENS" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_and_usage_errors_are_in_chinese(tmp_path):
+    helped = rag(tmp_path, "search", "-h")
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("用法：rag search")
+    assert "选项" in helped.stdout and "显示帮助并退出" in helped.stdout
+    wrong = rag(tmp_path, "search")
+    assert wrong.returncode == 2 and "错误：" in wrong.stderr and "rag search -h" in wrong.stderr
