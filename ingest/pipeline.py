@@ -101,7 +101,9 @@ def _prepare_checked(kb: KnowledgeBase, path: Path, source: str) -> _Prepared | 
     return _Prepared(doc, chunks, status)
 
 
-def _flush(kb: KnowledgeBase, batch: list[_Prepared]) -> list[FileOutcome]:
+def _flush(kb: KnowledgeBase, batch: list[_Prepared],
+           report: Callable[[FileOutcome], None]) -> list[FileOutcome]:
+    """Embed a batch's chunks together, then store and report each file in turn."""
     if not batch:
         return []
     all_chunks = [c for p in batch for c in p.chunks]
@@ -112,6 +114,7 @@ def _flush(kb: KnowledgeBase, batch: list[_Prepared]) -> list[FileOutcome]:
         kb.put(prepared.doc, prepared.chunks, vectors[offset:offset + n])
         offset += n
         outcomes.append(FileOutcome(prepared.doc.source, prepared.status, chunks=n))
+        report(outcomes[-1])
     return outcomes
 
 
@@ -133,6 +136,7 @@ def ingest_paths(
     with kb.write_lock():
         kb.check(repair=True)
         batch: list[_Prepared] = []
+        batch_chunks = 0
         for path, source in files:
             prepared = _prepare(kb, path, source)
             if isinstance(prepared, FileOutcome):
@@ -140,16 +144,11 @@ def ingest_paths(
                 report(prepared)
                 continue
             batch.append(prepared)
-            if sum(len(p.chunks) for p in batch) >= _EMBED_BATCH_CHUNKS:
-                done = _flush(kb, batch)
-                outcomes.extend(done)
-                for outcome in done:
-                    report(outcome)
-                batch = []
-        done = _flush(kb, batch)
-        outcomes.extend(done)
-        for outcome in done:
-            report(outcome)
+            batch_chunks += len(prepared.chunks)
+            if batch_chunks >= _EMBED_BATCH_CHUNKS:
+                outcomes.extend(_flush(kb, batch, report))
+                batch, batch_chunks = [], 0
+        outcomes.extend(_flush(kb, batch, report))
         if sync:
             outcomes.extend(_sync_removals(kb, paths, {s for _, s in files}, report))
     return IngestReport(tuple(outcomes), time.perf_counter() - started)

@@ -116,12 +116,13 @@ class VectorStore:
             self.collection.delete(ids=ids[i:i + 1000])
 
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """(chunk id, similarity in 0..1, higher is better) of the nearest chunks."""
-        total = self.count()
-        if total == 0:
-            return []
+        """(chunk id, similarity in 0..1, higher is better) of the nearest chunks.
+
+        Chroma returns fewer than ``k`` (none for an empty collection) without complaint,
+        so no count round trip is spent on the hot path.
+        """
         result = self.collection.query(
-            query_embeddings=[vector], n_results=min(k, total), where=where, include=["distances"])
+            query_embeddings=[vector], n_results=k, where=where, include=["distances"])
         ids, distances = result["ids"][0], result["distances"][0]
         return [(i, self.similarity(d)) for i, d in zip(ids, distances, strict=True)]
 
