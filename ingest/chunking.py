@@ -17,9 +17,9 @@ import hashlib
 import re
 from functools import lru_cache
 
+from rag.text import sentence_spans
 from rag.types import Chunk
 
-_SENTENCE = re.compile(r"[^。！？!?；;…\n]*(?:[。！？!?；;]+|…+|\n|$)[”’」』）)】》\"']*")
 _CLAUSE = re.compile(r"[^，、：,:]*[，、：,:]*")
 _NUMBER_CHAR = re.compile(r"[0-9０-９.．%％]")
 
@@ -33,21 +33,6 @@ def _encoding():
 
 def count_tokens(text: str) -> int:
     return len(_encoding().encode(text, disallowed_special=()))
-
-
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Spans of sentences in ``text[start:end]``, covering it in order, whitespace trimmed."""
-    end = len(text) if end is None else end
-    spans = []
-    for match in _SENTENCE.finditer(text, start, end):
-        s, e = match.span()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            spans.append((s, e))
-    return spans
 
 
 def _split_long(text: str, start: int, end: int, budget: int) -> list[tuple[int, int]]:

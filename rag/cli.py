@@ -111,6 +111,46 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.chain import ask_stream
+
+    kb = _kb(_settings(args))
+    stream = sys.stdout.isatty() and not args.json
+    answer = None
+    for event in ask_stream(kb, args.question, llm=args.llm, k=args.k, region=args.region,
+                            sources=args.source):
+        if event.kind == "evidence" and stream and event.evidence:
+            print("原文摘录：")
+            _print_citations(event.evidence)
+            print("\n回答：", flush=True)
+        elif event.kind == "token" and stream:
+            print(event.token, end="", flush=True)
+        elif event.answer is not None:
+            answer = event.answer
+    assert answer is not None
+    if args.json:
+        _print_json(answer.to_json())
+        return 0
+    if stream:
+        print("\n")
+    if answer.notice:
+        print(f"提示：{answer.notice}")
+    print(answer.text if not stream or answer.refused or answer.llm == "none" else f"（核对后）{answer.text}")
+    if answer.citations:
+        print("\n引用出处：")
+        _print_citations(answer.citations)
+    ms = answer.timings_ms
+    print(f"\n（{answer.llm}；检索 {ms.get('retrieve', 0) / 1000:.1f} 秒，共 {ms.get('total', 0) / 1000:.1f} 秒）")
+    return 0
+
+
+def _print_citations(citations: Any) -> None:
+    for c in citations:
+        place = "、".join(c.regions) or "未注明地区"
+        print(f"[{c.n}] {c.source}  《{c.title}》  {place}  第 {c.start}–{c.end} 字")
+        print(f"    “{c.quote}”")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     kb = _kb(_settings(args))
     with kb.write_lock():
@@ -125,10 +165,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from rag.embeddings import get_embeddings
+    from rag.models import resolve_chat_model
 
     settings = _settings(args)
     emb = get_embeddings(settings)
     print(f"嵌入模型已就绪：{settings.embedding_model}（{emb.dimension} 维），模型目录 {settings.models_dir}")
+    for name in args.chat or [settings.local_model]:
+        if name != "none":
+            path = resolve_chat_model(name, settings.models_dir)
+            print(f"本地问答模型已就绪：{path}")
     return 0
 
 
@@ -188,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="以 JSON 输出（格式见 README）")
     p.set_defaults(func=cmd_search)
 
+    p = sub.add_parser("ask", help="提问：给出带引用的回答和原文摘录")
+    p.add_argument("question", help="问题，例如 其他地方是怎么选派党建指导员的？")
+    p.add_argument("--llm", help="回答模型：local、local:0.5b、openai:<模型名> 或 none（默认读取 RAG_LLM）")
+    p.add_argument("-k", type=int, default=None, help="检索片段数（默认 8）")
+    p.add_argument("--region", help="只检索某地区的文章，如 四川、乐山市")
+    p.add_argument("--source", action="append", help="只检索某篇文档（可重复）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出（格式见 README）")
+    p.set_defaults(func=cmd_ask)
+
     p = sub.add_parser("check", help="检查并修复清单与向量库的一致性")
     p.add_argument("--dry-run", action="store_true", help="只检查，不修复")
     p.set_defaults(func=cmd_check)
@@ -195,7 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="模型管理")
     msub = p.add_subparsers(dest="models_command", required=True, metavar="操作", title="操作",
                             parser_class=_Parser)
-    pull = msub.add_parser("pull", help="下载并校验嵌入模型（首次使用时也会自动进行）")
+    pull = msub.add_parser("pull", help="下载并校验嵌入模型和本地问答模型（首次使用时也会自动进行）")
+    pull.add_argument("--chat", action="append",
+                      help="要准备的本地问答模型：0.5b、1.5b 或 none（可重复；默认 RAG_LOCAL_MODEL）")
     pull.set_defaults(func=cmd_models)
     return parser
 

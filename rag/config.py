@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_cache_dir, user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 APP_NAME = "dangjian-rag"
@@ -73,6 +73,44 @@ class Settings(BaseSettings):
         default=40, ge=1, description="Candidates taken from each retriever before fusion."
     )
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    per_source_cap: int = Field(
+        default=3, ge=1,
+        description="Most chunks one article may take among the k (1 for cross-region questions).",
+    )
+    evidence_k: int = Field(
+        default=6, ge=1, description="Most numbered evidence passages given to the answer."
+    )
+    relevance_threshold: float = Field(
+        default=0.28, ge=0, le=1,
+        description=(
+            "Refuse when the best evidence's relevance (0..1, higher is better) is below this; "
+            "calibrated on the gold set with bench/calibrate_refusal.py."
+        ),
+    )
+    llm: str = Field(
+        default="local",
+        description="Answer provider: 'local', 'local:<model id|0.5b|1.5b|file.gguf>', "
+        "'openai:<model>' or 'none' (answer composed from the evidence).",
+    )
+    local_model: str = Field(
+        default="qwen2.5-coder-1.5b-instruct-q4_k_m",
+        description="GGUF model used by 'local': a built-in id, alias 0.5b/1.5b, or a file path.",
+    )
+    llm_threads: int = Field(
+        default=1, ge=1, description="llama.cpp threads for the local model (1 measured fastest under load)."
+    )
+    llm_context: int = Field(default=4096, ge=512, description="Context window of the local model.")
+    llm_max_tokens: int = Field(default=400, ge=16, description="Most tokens generated per answer.")
+    llm_timeout_s: float = Field(
+        default=180.0, gt=0, description="Give up on a generation after this many seconds."
+    )
+    openai_base_url: str = Field(
+        default="https://api.openai.com/v1",
+        description="Base URL of the OpenAI-compatible endpoint used by 'openai:<model>'.",
+    )
+    openai_api_key: SecretStr = Field(
+        default=SecretStr(""), description="API key for the OpenAI-compatible endpoint."
+    )
 
     @property
     def chroma_dir(self) -> Path:

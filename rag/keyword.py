@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import shutil
 import threading
@@ -128,6 +129,20 @@ class KeywordIndex:
         docs, scores = self._bm25.retrieve([tokens], k=n, show_progress=False, weight_mask=mask,
                                            n_threads=1)
         return [(self._ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """Inverse document frequency (over chunks) of each token; unseen tokens get the maximum."""
+        self._ensure()
+        n = len(self._ids)
+        vocab = self._bm25.vocab_dict if self._bm25 is not None else {}
+        indptr = self._bm25.scores["indptr"] if self._bm25 is not None else None
+        out = {}
+        for token in tokens:
+            col = vocab.get(token)
+            df = 0 if col is None or indptr is None else int(indptr[col + 1] - indptr[col])
+            out[token] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return out
 
 
 _NUMBA_MIN_CHUNKS = 20_000  # below this numpy answers in ms; numba's JIT costs seconds per process

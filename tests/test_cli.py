@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.manifest import Manifest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -38,6 +40,40 @@ def test_sources_json_contract(data_dir):
         assert set(d) == {"source", "title", "regions", "chunks", "ingested_at"}
         assert isinstance(d["title"], str) and d["title"]
         assert isinstance(d["regions"], list) and d["chunks"] > 0
+
+
+def test_ask_json_contract(data_dir):
+    result = rag(data_dir, "ask", "其他地方是怎么选派党建指导员的？", "--llm", "none", "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert {"question", "answer", "refused", "llm", "citations", "retrieved", "timings_ms"} <= set(payload)
+    assert payload["llm"] == "none" and payload["refused"] is False
+    assert {"retrieve", "generate"} <= set(payload["timings_ms"])
+    cited_sources = {c["source"] for c in payload["citations"]}
+    assert len(cited_sources) >= 3, "a cross-region question cites several articles"
+    manifest = Manifest(data_dir / "manifest.sqlite3")
+    try:
+        for c in payload["citations"]:
+            assert set(c) == {"n", "source", "title", "regions", "quote", "start", "end"}
+            assert f"[{c['n']}]" in payload["answer"]
+            assert manifest.document(c["source"]).text[c["start"]:c["end"]] == c["quote"]
+    finally:
+        manifest.close()
+    for r in payload["retrieved"]:
+        assert set(r) == {"source", "chunk_id", "score"} and 0 < r["score"] <= 1
+
+
+def test_ask_text_output_and_refusal(data_dir):
+    result = rag(data_dir, "ask", "自贡建立了多少个“小个专”党建指导站？", "--llm", "none")
+    assert result.returncode == 0, result.stderr
+    assert "23个" in result.stdout and "引用出处" in result.stdout
+    assert "002_c1bd32abbb7e348e.txt" in result.stdout and "第 " in result.stdout
+    refused = rag(data_dir, "ask", "深圳市南山区是怎样开展楼宇党建的？", "--llm", "none", "--json")
+    payload = json.loads(refused.stdout)
+    assert payload["refused"] is True
+    assert payload["answer"].startswith("资料中没有找到关于深圳市南山区的相关内容")
+    bad = rag(data_dir, "ask", "问题", "--llm", "gpt4")
+    assert bad.returncode == 2 and "无法识别的模型设置" in bad.stderr
 
 
 def test_search_json_contract_and_remove(data_dir, tmp_path):

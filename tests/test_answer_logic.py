@@ -1,0 +1,183 @@
+"""Answer-chain logic: citation parsing, composition, refusal, rewriting, diversification.
+
+Language models here are langchain_core's deterministic fakes (logic only); the
+knowledge base is the real sample one. Real providers are in test_llm_real.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from rag.chain import ask, ask_stream
+from rag.citations import FLAG, parse_answer, verify_quotes
+from rag.compose import compose_answer, refusal_text
+from rag.errors import RagError
+from rag.llm import parse_llm
+from rag.refusal import says_not_found
+from rag.retrieval import diversify, is_cross_case, search
+from rag.rewrite import rule_rewrite, standalone_question
+from rag.types import Citation, Turn
+
+ZIGONG = "002_c1bd32abbb7e348e.txt"
+LESHAN = "003_cb9038ba9ea812d0.txt"
+
+
+def _cite(n: int, source: str = "a.txt", quote: str = "句子。", region: str = "四川省乐山市") -> Citation:
+    return Citation(n, source, f"标题{source}", (region,), quote, 0, len(quote))
+
+
+# -- citation marks ------------------------------------------------------------------------
+def test_invented_numbers_are_dropped_and_their_claim_flagged():
+    parsed = parse_answer("乐山选派807名党建指导员[1]。自贡选派72名[7]。", [1, 2])
+    assert parsed.cited == (1,)
+    assert parsed.dropped == (7,)
+    assert parsed.flagged == ("自贡选派72名。",)
+    assert "[7]" not in parsed.text and FLAG in parsed.text
+
+
+def test_marks_after_the_full_stop_and_full_width_forms_count():
+    parsed = parse_answer("上饶选派77名党建工作指导员。【2】自贡选派72名党建指导员。［1, 9］", [1, 2])
+    assert parsed.cited == (2, 1)
+    assert parsed.dropped == (9,)
+    assert parsed.flagged == ()
+    assert parsed.text == "上饶选派77名党建工作指导员[2]。自贡选派72名党建指导员[1]。"
+
+
+def test_unmarked_claims_are_flagged_but_connectives_are_not():
+    parsed = parse_answer("综上所述：\n兴达公司组成了以党员为骨干的技术攻关小组。", [1])
+    assert parsed.flagged == ("兴达公司组成了以党员为骨干的技术攻关小组。",)
+    assert parsed.text.endswith(FLAG)
+
+
+def test_verify_quotes_rejects_a_quote_that_is_not_the_slice():
+    text = "第一句。乐山市选派807名党建指导员。"
+    good = Citation(1, "x.txt", "t", (), "乐山市选派807名党建指导员。", 4, 20)
+    shifted = Citation(2, "x.txt", "t", (), "乐山市选派807名党建指导员。", 3, 19)
+    unknown = Citation(3, "missing.txt", "t", (), "第一句。", 0, 4)
+    texts = {"x.txt": text}
+    assert verify_quotes([good, shifted, unknown], texts.get) == [good]
+
+
+# -- composition and refusal text ------------------------------------------------------------
+def test_compose_groups_by_article_and_cites_every_line():
+    zigong = "四川省自贡市"
+    ev = [_cite(1, "b.txt", "乙一。", zigong), _cite(2, "a.txt", "甲一。"), _cite(3, "b.txt", "乙二。", zigong)]
+    text = compose_answer("各地怎么做？", ev)
+    lines = text.splitlines()
+    assert lines[0].startswith("资料中共有 2 篇文章")
+    assert lines[1].startswith("一、四川省自贡市") and lines[4].startswith("二、四川省乐山市")
+    assert [line for line in lines if line.startswith("- ")] == ["- 乙一。[1]", "- 乙二。[3]", "- 甲一。[2]"]
+
+
+def test_refusal_names_the_place_and_labels_related_material():
+    text = refusal_text(["深圳市南山区"], [_cite(1)])
+    assert text.startswith("资料中没有找到关于深圳市南山区的相关内容")
+    assert "仅供参考" in text and "[1]" in text
+    assert refusal_text([], []) == "资料中没有找到能回答这个问题的内容。"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("资料中没有找到相关内容。", True),
+    ("根据提供的资料，无法回答该问题。", True),
+    ("材料中未提及兴达公司的营业收入。", True),
+    ("乐山市选派807名党建指导员[1]。", False),
+    ("自贡高新区选派72名党建指导员，没有找到更多数字以外的细节？", False),
+])
+def test_says_not_found(text, expected):
+    assert says_not_found(text) is expected
+
+
+# -- retrieval shaping ------------------------------------------------------------------------
+def test_diversify_caps_each_source_then_fills():
+    ranked = ["a1", "a2", "a3", "b1", "c1", "a4"]
+    src = {cid: cid[0] for cid in ranked}
+    assert diversify(ranked, src, 4, cap=1) == ["a1", "b1", "c1", "a2"]
+    assert diversify(ranked, src, 5, cap=2) == ["a1", "a2", "b1", "c1", "a3"]
+    assert diversify(ranked, src, 10, cap=3) == ranked
+
+
+def test_cross_case_questions_spread_over_articles(sample_kb):
+    assert is_cross_case("其他地方是怎么选派党建指导员的？")
+    assert not is_cross_case("自贡选派了多少名党建指导员？")
+    hits = search(sample_kb, "其他地方是怎么选派党建指导员的？", k=5)
+    assert len({h.chunk.source for h in hits}) == 5
+    assert all(h.similarity is not None and 0 < h.similarity <= 1 for h in hits if h.dense_rank)
+
+
+# -- rewriting ------------------------------------------------------------------------------------
+def test_rule_rewrite_swaps_the_place():
+    history = [Turn("自贡选派了多少名党建指导员？", "72名[1]")]
+    assert rule_rewrite("那乐山呢？", history) == "乐山选派了多少名党建指导员？"
+    assert rule_rewrite("自贡建立了多少个党建指导站？", history) == "自贡建立了多少个党建指导站？"
+    assert standalone_question("那乐山呢？", []) == "那乐山呢？"
+
+
+def test_llm_rewrite_is_used_when_it_looks_like_a_question_else_the_rule():
+    history = [Turn("自贡选派了多少名党建指导员？")]
+    good = FakeListChatModel(responses=["乐山市选派了多少名党建指导员？"])
+    assert standalone_question("那乐山呢？", history, good) == "乐山市选派了多少名党建指导员？"
+    rambling = FakeListChatModel(responses=["好的！" + "这是一个很长的解释。" * 20])
+    assert standalone_question("那乐山呢？", history, rambling) == "乐山选派了多少名党建指导员？"
+
+
+# -- the chain with fake models on the real sample knowledge base -----------------------------
+def test_chain_keeps_only_provided_numbers_and_verified_quotes(sample_kb):
+    model = GenericFakeChatModel(messages=iter([AIMessage("自贡高新区选派72名党建指导员[1][9]。")]))
+    question = "自贡高新技术产业开发区选派了多少名党建指导员？"
+    events = list(ask_stream(sample_kb, question, chat_model=model, llm="local"))
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "evidence" and kinds[-1] == "answer" and "token" in kinds
+    answer = events[-1].answer
+    assert answer.text == "自贡高新区选派72名党建指导员[1]。"
+    assert [c.n for c in answer.citations] == [1]
+    c = answer.citations[0]
+    assert c.source == ZIGONG and "72名党建指导员" in c.quote
+    assert sample_kb.document(c.source).text[c.start:c.end] == c.quote
+    assert answer.to_json()["citations"][0]["quote"] == c.quote
+
+
+def test_chain_model_saying_not_found_is_a_refusal(sample_kb):
+    model = FakeListChatModel(responses=["资料中没有找到相关内容。"])
+    answer = ask(sample_kb, "兴达公司2022年的营业收入是多少？", chat_model=model, llm="local")
+    assert answer.refused
+    assert answer.text.startswith("资料中没有找到")
+
+
+def _broken() -> FakeListChatModel:
+    """A chat model whose stream fails on its first chunk, as a dropped connection would."""
+    return FakeListChatModel(responses=["乐山市选派"], error_on_chunk_number=0)
+
+
+def test_chain_falls_back_to_the_evidence_answer_when_the_model_fails(sample_kb):
+    answer = ask(sample_kb, "乐山市从机关事业单位选派了多少名党建指导员？",
+                 chat_model=_broken(), llm="local")
+    assert not answer.refused
+    assert "模型生成失败" in answer.notice
+    assert "807名" in answer.text and answer.citations
+
+
+def test_chain_refuses_an_unknown_place_without_calling_the_model(sample_kb):
+    model = _broken()
+    answer = ask(sample_kb, "深圳市南山区是怎样开展楼宇党建的？", chat_model=model, llm="local")
+    assert answer.refused
+    assert answer.text.startswith("资料中没有找到关于深圳市南山区的相关内容")
+    assert answer.notice == ""  # the broken model was never asked
+
+
+def test_chain_refuses_weak_evidence(sample_kb):
+    answer = ask(sample_kb, "如何申请公共租赁住房？", llm="none")
+    assert answer.refused and "仅供参考" in answer.text
+
+
+def test_parse_llm():
+    from rag.config import Settings
+
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert parse_llm("none", s).label == "none"
+    assert parse_llm("local", s).model == s.local_model
+    assert parse_llm("local:0.5b", s).model == "qwen2.5-coder-0.5b-instruct-q4_k_m"
+    assert parse_llm("openai:deepseek-chat", s).label == "openai:deepseek-chat"
+    with pytest.raises(RagError, match="无法识别"):
+        parse_llm("gpt", s)

