@@ -19,6 +19,7 @@ Deliberately not here: provider construction (``rag.llm``), UI or CLI output.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -42,6 +43,9 @@ SYSTEM_PROMPT = (
 )
 _HUMAN = "资料：\n{context}\n\n问题：{question}\n请只根据资料回答，每句话末尾标注资料编号，如[1]。"
 _RELATED_ON_REFUSAL = 3
+_MIN_ANSWER_CHARS = 4  # "807名[1]" is an answer; "[1][2]、[3]" is not
+_CONTENT = re.compile(r"[\u4e00-\u9fff0-9]")
+_MARKS = re.compile(r"\[\d+\]|（未注明出处）|（数字未见于所引原文）")
 
 
 @dataclass(frozen=True)
@@ -55,10 +59,12 @@ class Event:
 
 
 def evidence_block(evidence: Sequence[Citation]) -> str:
-    """The numbered evidence as given to the model: place, title, quote."""
-    return "\n".join(
-        f"[{c.n}]（{c.regions[0] if c.regions else '未注明地区'}｜{c.title}）{c.quote}" for c in evidence
-    )
+    """The numbered evidence as given to the model: place and quote, nothing else.
+
+    Titles are left out: they are long (prompt reading dominates latency) and
+    small models copied "(place｜title)" headers into their answers.
+    """
+    return "\n".join(f"[{c.n}] {c.regions[0] if c.regions else '未注明地区'}：{c.quote}" for c in evidence)
 
 
 def generation_chain(chat_model: Any) -> Any:
@@ -163,10 +169,14 @@ def _refuse(base: Answer, missing: list[str], picked: list[Evidence], timer: _Ti
 
 def _from_model(raw: str, base: Answer, picked: list[Evidence]) -> Answer:
     evidence = base.evidence
-    parsed = parse_answer(raw, [c.n for c in evidence])
+    parsed = parse_answer(raw, {c.n: c.quote for c in evidence})
     if says_not_found(raw) and not parsed.cited:
         related = tuple(e.citation for e in picked[:_RELATED_ON_REFUSAL])
         return replace(base, text=refusal_text([], related), refused=True, citations=related)
+    if len(_CONTENT.findall(_MARKS.sub("", parsed.text))) < _MIN_ANSWER_CHARS:
+        # e.g. "[1][2]、[3]": marks without a statement
+        return replace(base, text=compose_answer(base.standalone_question, evidence), citations=evidence,
+                       notice="模型的回答没有实质内容，以下为根据原文摘录整理的答案。")
     by_n = {c.n: c for c in evidence}
     cited = tuple(by_n[n] for n in sorted(parsed.cited))
     return replace(base, text=parsed.text, citations=cited, flagged=parsed.flagged)

@@ -5,7 +5,9 @@ with marks. ``parse_answer`` reads the marks back (``[1]``, ``[1][3]``,
 ``[1,3]``, ``[1、3]``, full-width ``［1］``/``【1】``; marks placed after the
 full stop are moved before it), removes any number that
 was not given, and lists each sentence that states something but carries no
-valid mark; that sentence is kept but visibly flagged in the text.
+valid mark; that sentence is kept but visibly flagged in the text. A cited
+sentence stating a number that none of its cited quotes contains ("80%" where
+the article says "140余名") is flagged the same way, as a likely invention.
 ``verify_quotes`` checks that every citation's quote is the exact slice of its
 source's cleaned text.
 
@@ -15,7 +17,7 @@ Deliberately not here: the prompt and the model call (``rag.chain``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.text import sentence_spans
@@ -25,6 +27,8 @@ _MARK = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]］�
 _MARKS_AFTER_END = re.compile(r"([。！？!?；;]+)((?:\s*[\[［【]\s*\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\s*[\]］】])+)")
 _CLAIM_CHARS = re.compile(r"[\u4e00-\u9fff0-9]")
 FLAG = "（未注明出处）"
+NUMBER_FLAG = "（数字未见于所引原文）"
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MIN_CLAIM_CHARS = 8  # shorter sentences ("综上所述：") are connectives, not claims
 
 
@@ -53,14 +57,23 @@ def _replace_marks(text: str, valid: set[int], cited: list[int], dropped: list[i
     return _MARK.sub(repl, text)
 
 
-def parse_answer(text: str, evidence_numbers: Sequence[int]) -> ParsedAnswer:
+def _numbers_unsupported(sentence: str, quotes: Sequence[str]) -> bool:
+    stated = set(_NUMBER.findall(_MARK.sub("", sentence)))
+    found = {n for q in quotes for n in _NUMBER.findall(q)}
+    return bool(stated - found)
+
+
+def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> ParsedAnswer:
     """Normalize marks to ``[n]``, keep only ``evidence_numbers``, flag unmarked claims.
 
     A sentence is a claim when it has enough content (not a short connective
     such as "综上所述：") or when the model meant to cite it; a claim left with
-    no valid mark (none given, or only invented numbers) is flagged.
+    no valid mark (none given, or only invented numbers) is flagged. When
+    ``evidence`` maps numbers to quotes, cited sentences are also checked for
+    numbers their quotes do not contain.
     """
-    valid = set(evidence_numbers)
+    quotes = dict(evidence) if isinstance(evidence, Mapping) else {}
+    valid = set(evidence)
     cited: list[int] = []
     dropped: list[int] = []
     flagged: list[str] = []
@@ -74,9 +87,13 @@ def parse_answer(text: str, evidence_numbers: Sequence[int]) -> ParsedAnswer:
         body = _MARK.sub("", new).strip()
         substantial = len(_CLAIM_CHARS.findall(body)) >= _MIN_CLAIM_CHARS
         is_claim = (substantial or _MARK.search(sentence) is not None) and not body.endswith(("：", ":"))
-        if is_claim and not _MARK.search(new):
+        marks = [int(n) for m in _MARK.finditer(new) for n in re.findall(r"\d+", m.group(1))]
+        if is_claim and not marks:
             flagged.append(body)
             new += FLAG
+        elif quotes and _numbers_unsupported(new, [quotes[n] for n in marks]):
+            flagged.append(body)
+            new += NUMBER_FLAG
         pieces.append(gap + new)
     pieces.append(moved[last:])
     return ParsedAnswer("".join(pieces), tuple(cited), tuple(dropped), tuple(flagged))

@@ -11,7 +11,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import AIMessage
 
 from rag.chain import ask, ask_stream
-from rag.citations import FLAG, parse_answer, verify_quotes
+from rag.citations import FLAG, NUMBER_FLAG, parse_answer, verify_quotes
 from rag.compose import compose_answer, refusal_text
 from rag.errors import RagError
 from rag.llm import parse_llm
@@ -181,3 +181,19 @@ def test_parse_llm():
     assert parse_llm("openai:deepseek-chat", s).label == "openai:deepseek-chat"
     with pytest.raises(RagError, match="无法识别"):
         parse_llm("gpt", s)
+
+
+def test_numbers_missing_from_the_cited_quote_are_flagged():
+    quotes = {1: "活动开展以来，已帮助企业发展党员140余名。", 2: "选派807名党建指导员。"}
+    wrong = parse_answer("红师傅活动帮助企业发展了80%的党员[1]。", quotes)
+    assert wrong.flagged == ("红师傅活动帮助企业发展了80%的党员。",)
+    assert wrong.text.endswith(NUMBER_FLAG)
+    right = parse_answer("帮助企业发展党员140余名[1]，选派807名党建指导员[2]。", quotes)
+    assert right.flagged == () and NUMBER_FLAG not in right.text
+
+
+def test_an_answer_of_bare_marks_falls_back_to_the_evidence(sample_kb):
+    model = FakeListChatModel(responses=["[1][2]、[3]"])
+    answer = ask(sample_kb, "哪些地方建立了党建联盟？", chat_model=model, llm="local")
+    assert "没有实质内容" in answer.notice
+    assert answer.text.startswith("资料中共有") and len(answer.citations) >= 2
