@@ -43,6 +43,7 @@ SYSTEM_PROMPT = (
 )
 _HUMAN = "资料：\n{context}\n\n问题：{question}\n请只根据资料回答，每句话末尾标注资料编号，如[1]。"
 _RELATED_ON_REFUSAL = 3
+_RELATIVE_PLACES = re.compile(r"其他地方|别的地方|其他地区|其它地方|其它地区|外地")
 _MIN_ANSWER_CHARS = 4  # "807名[1]" is an answer; "[1][2]、[3]" is not
 _CONTENT = re.compile(r"[\u4e00-\u9fff0-9]")
 _MARKS = re.compile(r"\[\d+\]|（未注明出处）|（数字未见于所引原文）")
@@ -132,7 +133,7 @@ def ask_stream(
     try:
         deadline = time.monotonic() + settings.llm_timeout_s
         for token in generation_chain(chat_model).stream(
-                {"context": evidence_block(evidence), "question": standalone}):
+                {"context": evidence_block(evidence), "question": _for_model(standalone)}):
             if not tokens:
                 timer.mark("first_token")
             tokens.append(token)
@@ -147,6 +148,11 @@ def ask_stream(
         return
     timer.mark("generate")
     yield _final(kb, _from_model("".join(tokens), base, picked), timer)
+
+
+def _for_model(question: str) -> str:
+    """"其他地方…" is relative to nothing the model can see (the 1.5B answered 资料中没有找到); ask "各地…"."""
+    return _RELATIVE_PLACES.sub("各地", question)
 
 
 def _load_model(choice: LlmChoice, settings: Settings) -> tuple[Any, str]:

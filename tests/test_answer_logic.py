@@ -197,3 +197,10 @@ def test_an_answer_of_bare_marks_falls_back_to_the_evidence(sample_kb):
     answer = ask(sample_kb, "哪些地方建立了党建联盟？", chat_model=model, llm="local")
     assert "没有实质内容" in answer.notice
     assert answer.text.startswith("资料中共有") and len(answer.citations) >= 2
+
+
+def test_relative_place_phrasing_is_made_explicit_for_the_model():
+    from rag.chain import _for_model
+
+    assert _for_model("其他地方是怎么选派党建指导员的？") == "各地是怎么选派党建指导员的？"
+    assert _for_model("自贡选派了多少名党建指导员？") == "自贡选派了多少名党建指导员？"
