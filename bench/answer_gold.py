@@ -21,21 +21,14 @@ import json
 import statistics
 from pathlib import Path
 
+from eval.metrics import contains_key_facts
 from rag.chain import ask
 from rag.config import Settings
 from rag.knowledge import KnowledgeBase
-from rag.text import normalize
 
 
 def _p95(values: list[float]) -> float:
     return sorted(values)[max(0, round(0.95 * len(values)) - 1)] if values else float("nan")
-
-
-def is_correct(item: dict, answer_text: str) -> bool:
-    text = normalize(answer_text)
-    hits = sum(normalize(k) in text for k in item["key_points"])
-    need = len(item["key_points"]) if item["kind"] != "multi" else (len(item["key_points"]) + 1) // 2
-    return hits >= need
 
 
 def run(kb: KnowledgeBase, items: list[dict], llm: str, raw_dir: Path | None) -> list[dict]:
@@ -48,7 +41,7 @@ def run(kb: KnowledgeBase, items: list[dict], llm: str, raw_dir: Path | None) ->
         rows.append({
             "id": item["id"], "kind": item["kind"], "answerable": item["answerable"],
             "question": item["user_input"], "answer": a.text, "refused": a.refused,
-            "correct": (not a.refused) and is_correct(item, a.text) if item["answerable"] else a.refused,
+            "correct": (not a.refused) and contains_key_facts(item, a.text) if item["answerable"] else a.refused,
             "citations": len(a.citations), "exact": sum(exact), "in_raw": sum(in_raw),
             "flagged": len(a.flagged), "notice": a.notice, "timings_ms": a.timings_ms,
         })

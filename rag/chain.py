@@ -25,8 +25,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rag.citations import parse_answer, verify_quotes
-from rag.compose import compose_answer, refusal_text
+from rag.citations import content_chars, parse_answer, verify_quotes
+from rag.compose import compose_answer, place_of, refusal_text
 from rag.config import Settings
 from rag.evidence import Evidence, select_evidence
 from rag.knowledge import KnowledgeBase
@@ -45,8 +45,6 @@ _HUMAN = "资料：\n{context}\n\n问题：{question}\n请只根据资料回答�
 _RELATED_ON_REFUSAL = 3
 _RELATIVE_PLACES = re.compile(r"其他地方|别的地方|其他地区|其它地方|其它地区|外地")
 _MIN_ANSWER_CHARS = 4  # "807名[1]" is an answer; "[1][2]、[3]" is not
-_CONTENT = re.compile(r"[\u4e00-\u9fff0-9]")
-_MARKS = re.compile(r"\[\d+\]|（未注明出处）|（数字未见于所引原文）")
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ def evidence_block(evidence: Sequence[Citation]) -> str:
     Titles are left out: they are long (prompt reading dominates latency) and
     small models copied "(place｜title)" headers into their answers.
     """
-    return "\n".join(f"[{c.n}] {c.regions[0] if c.regions else '未注明地区'}：{c.quote}" for c in evidence)
+    return "\n".join(f"[{c.n}] {place_of(c)}：{c.quote}" for c in evidence)
 
 
 def generation_chain(chat_model: Any) -> Any:
@@ -179,7 +177,7 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence]) -> Answer:
     if says_not_found(raw) and not parsed.cited:
         related = tuple(e.citation for e in picked[:_RELATED_ON_REFUSAL])
         return replace(base, text=refusal_text([], related), refused=True, citations=related)
-    if len(_CONTENT.findall(_MARKS.sub("", parsed.text))) < _MIN_ANSWER_CHARS:
+    if content_chars(parsed.text) < _MIN_ANSWER_CHARS:
         # e.g. "[1][2]、[3]": marks without a statement
         return replace(base, text=compose_answer(base.standalone_question, evidence), citations=evidence,
                        notice="模型的回答没有实质内容，以下为根据原文摘录整理的答案。")

@@ -57,6 +57,12 @@ def _replace_marks(text: str, valid: set[int], cited: list[int], dropped: list[i
     return _MARK.sub(repl, text)
 
 
+def content_chars(text: str) -> int:
+    """Chinese characters and digits of ``text``, not counting marks and the flags added here."""
+    bare = _MARK.sub("", text).replace(FLAG, "").replace(NUMBER_FLAG, "")
+    return len(_CLAIM_CHARS.findall(bare))
+
+
 def _numbers_unsupported(sentence: str, quotes: Sequence[str]) -> bool:
     stated = set(_NUMBER.findall(_MARK.sub("", sentence)))
     found = {n for q in quotes for n in _NUMBER.findall(q)}
@@ -85,7 +91,7 @@ def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> Pars
         last = e
         new = _replace_marks(sentence, valid, cited, dropped)
         body = _MARK.sub("", new).strip()
-        substantial = len(_CLAIM_CHARS.findall(body)) >= _MIN_CLAIM_CHARS
+        substantial = content_chars(body) >= _MIN_CLAIM_CHARS
         is_claim = (substantial or _MARK.search(sentence) is not None) and not body.endswith(("：", ":"))
         marks = [int(n) for m in _MARK.finditer(new) for n in re.findall(r"\d+", m.group(1))]
         if is_claim and not marks:

@@ -205,6 +205,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"错误：{message}（用 {self.prog} -h 查看用法）\n")
 
 
+def _add_retrieval_options(p: argparse.ArgumentParser, k_help: str) -> None:
+    p.add_argument("-k", type=int, default=None, help=k_help)
+    p.add_argument("--region", help="只检索某地区的文章，如 四川、乐山市")
+    p.add_argument("--source", action="append", help="只检索某篇文档（可重复）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出（格式见 README）")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="rag", description="党建案例问答：导入党建文章，检索并引用原文。")
     parser.add_argument("--data-dir", help="知识库数据目录（默认读取 RAG_DATA_DIR）")
@@ -227,19 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="检索最相关的片段")
     p.add_argument("query", help="问题或关键词")
-    p.add_argument("-k", type=int, default=None, help="返回片段数（默认 8）")
-    p.add_argument("--region", help="只检索某地区的文章，如 四川、乐山市")
-    p.add_argument("--source", action="append", help="只检索某篇文档（可重复）")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出（格式见 README）")
+    _add_retrieval_options(p, k_help="返回片段数（默认 8）")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("ask", help="提问：给出带引用的回答和原文摘录")
     p.add_argument("question", help="问题，例如 其他地方是怎么选派党建指导员的？")
     p.add_argument("--llm", help="回答模型：local、local:0.5b、openai:<模型名> 或 none（默认读取 RAG_LLM）")
-    p.add_argument("-k", type=int, default=None, help="检索片段数（默认 8）")
-    p.add_argument("--region", help="只检索某地区的文章，如 四川、乐山市")
-    p.add_argument("--source", action="append", help="只检索某篇文档（可重复）")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出（格式见 README）")
+    _add_retrieval_options(p, k_help="检索片段数（默认 8）")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("check", help="检查并修复清单与向量库的一致性")

@@ -21,7 +21,8 @@ from rag.types import Citation
 _NUMERALS = "一二三四五六七八九十"
 
 
-def _place(c: Citation) -> str:
+def place_of(c: Citation) -> str:
+    """The place a passage is labelled with: its first region."""
     return c.regions[0] if c.regions else "未注明地区"
 
 
@@ -39,12 +40,12 @@ def compose_answer(question: str, evidence: Sequence[Citation]) -> str:
     groups = _groups(evidence)
     if len(groups) == 1:
         group = groups[0]
-        head = f"据《{group[0].title}》（{_place(group[0])}）："
+        head = f"据《{group[0].title}》（{place_of(group[0])}）："
         return head + "".join(f"{c.quote}[{c.n}]" for c in group)
     lines = [f"资料中共有 {len(groups)} 篇文章涉及这一问题："]
     for i, group in enumerate(groups):
         numeral = _NUMERALS[i] if i < len(_NUMERALS) else str(i + 1)
-        lines.append(f"{numeral}、{_place(group[0])}（《{group[0].title}》）")
+        lines.append(f"{numeral}、{place_of(group[0])}（《{group[0].title}》）")
         lines.extend(f"- {c.quote}[{c.n}]" for c in group)
     return "\n".join(lines)
 
@@ -59,5 +60,5 @@ def refusal_text(missing_places: Sequence[str], related: Sequence[Citation]) -> 
     if not related:
         return head
     lines = [head, "以下是最接近的资料，仅供参考，并非对该问题的回答："]
-    lines.extend(f"- {_place(c)}（《{c.title}》）：{c.quote}[{c.n}]" for c in related)
+    lines.extend(f"- {place_of(c)}（《{c.title}》）：{c.quote}[{c.n}]" for c in related)
     return "\n".join(lines)

