@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import IngestError
+from rag.types import SUPPORTED_SUFFIXES
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".docx", ".pdf", ".html", ".htm"})
 _CJK_ENCODINGS = ["utf_8", "gb18030", "gbk", "big5", "utf_16"]
 _MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
 

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from ingest.chunking import chunk_text
 from ingest.clean import clean_text
-from ingest.loaders import SUPPORTED_SUFFIXES, parse_bytes, read_checked
+from ingest.loaders import parse_bytes, read_checked
 from ingest.metadata import extract_metadata
 from rag.errors import IngestError, RagError
 from rag.knowledge import KnowledgeBase
-from rag.types import Chunk, Document, FileOutcome, IngestReport
+from rag.types import SUPPORTED_SUFFIXES, Chunk, Document, FileOutcome, IngestReport
 
 _EMBED_BATCH_CHUNKS = 128  # chunks embedded together across files; progress moves per flush
 

@@ -20,6 +20,7 @@ Deliberately not here: provider construction (``rag.llm``), UI or CLI output.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -49,7 +50,7 @@ _MIN_ANSWER_CHARS = 4  # "807名[1]" is an answer; "[1][2]、[3]" is not
 
 @dataclass(frozen=True)
 class Event:
-    """One step of a streamed answer: ``evidence``, ``token`` or ``answer``."""
+    """One step of a streamed answer: ``evidence``, ``waiting`` (queued for the model), ``token``, ``answer``."""
 
     kind: str
     evidence: tuple[Citation, ...] = ()
@@ -127,6 +128,24 @@ def ask_stream(
         yield _final(kb, composed, timer)
         return
 
+    slots = generation_slots(settings.llm_concurrency)
+    if not slots.acquire(blocking=False):
+        yield Event("waiting")  # the UI says "queued"; retrieval above never waits here
+        if not slots.acquire(timeout=settings.llm_timeout_s):
+            busy = "模型繁忙（排队超时），以下为根据原文摘录整理的答案。"
+            timer.mark("generate")
+            yield _final(kb, replace(base, text=compose_answer(standalone, evidence), citations=evidence,
+                                     notice=busy), timer)
+            return
+    try:
+        yield from _generate(kb, chat_model, base, picked, timer)
+    finally:
+        slots.release()
+
+
+def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evidence],
+              timer: _Timer) -> Iterator[Event]:
+    settings, evidence, standalone = kb.settings, base.evidence, base.standalone_question
     tokens: list[str] = []
     try:
         deadline = time.monotonic() + settings.llm_timeout_s
@@ -146,6 +165,16 @@ def ask_stream(
         return
     timer.mark("generate")
     yield _final(kb, _from_model("".join(tokens), base, picked), timer)
+
+
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def generation_slots(limit: int) -> threading.BoundedSemaphore:
+    """The process-wide queue in front of the models: at most ``limit`` generations at once."""
+    with _slots_lock:
+        return _slots.setdefault(limit, threading.BoundedSemaphore(limit))
 
 
 def _for_model(question: str) -> str:

@@ -177,6 +177,20 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ingest.pipeline import ingest_paths
+    from rag.llm import parse_llm
+    from ui.serve import serve
+
+    settings = _settings(args)
+    if args.llm:
+        settings = settings.model_copy(update={"llm": args.llm})
+    parse_llm(settings.llm, settings)  # a clear error before anything loads
+    serve(_kb(settings), ingest_paths, host=args.host, port=args.port,
+          say=lambda line: print(line, flush=True))
+    return 0
+
+
 def sample_dir() -> Path:
     """The bundled sample articles (package data)."""
     from importlib import resources
@@ -242,6 +256,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", help="回答模型：local、local:0.5b、openai:<模型名> 或 none（默认读取 RAG_LLM）")
     _add_retrieval_options(p, k_help="检索片段数（默认 8）")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="启动网页问答界面")
+    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；其他地址需设置 RAG_UI_AUTH）")
+    p.add_argument("--port", type=int, default=7860, help="端口（默认 7860）")
+    p.add_argument("--llm", help="默认回答方式：local、local:0.5b、openai:<模型名> 或 none（界面上可切换）")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("check", help="检查并修复清单与向量库的一致性")
     p.add_argument("--dry-run", action="store_true", help="只检查，不修复")

@@ -111,6 +111,19 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr = Field(
         default=SecretStr(""), description="API key for the OpenAI-compatible endpoint."
     )
+    openai_model: str = Field(
+        default="",
+        description="Model name offered as the UI's 'configured endpoint' mode (taken from RAG_LLM "
+        "when that is 'openai:<model>').",
+    )
+    llm_concurrency: int = Field(
+        default=1, ge=1,
+        description="Generations run at once; more wait in a queue (retrieval never waits for them).",
+    )
+    ui_auth: SecretStr = Field(
+        default=SecretStr(""),
+        description="'user:password' for the web UI; required when it listens on anything but 127.0.0.1.",
+    )
 
     @property
     def chroma_dir(self) -> Path:

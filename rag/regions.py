@@ -180,10 +180,14 @@ class Gazetteer:
         return top[0] if len(top) == 1 and self.by_code[top[0]].level < 2 else None
 
     def normalize(self, name: str) -> str | None:
-        """Full path of a region a user typed ("四川", "乐山市"), or None."""
-        mentions = self.mentions(name.strip())
+        """Full path of a region a user typed ("四川", "乐山市", "四川省乐山市"), or None."""
+        name = name.strip()
+        if name in self.by_full_name:
+            return name
+        mentions = self.mentions(name)
         if len(mentions) != 1:
-            return None
+            found = self.find(name)  # "江西上饶": a province and a city inside it
+            return found[0] if len(mentions) > 1 and len(found) == 1 else None
         codes = mentions[0][2]
         code = codes[0] if len(codes) == 1 else self._resolve(codes, set())
         return self.full_name(code) if code else None

@@ -10,7 +10,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from rag.chain import ask, ask_stream
+from rag.chain import ask, ask_stream, generation_slots
 from rag.citations import FLAG, NUMBER_FLAG, parse_answer, verify_quotes
 from rag.compose import compose_answer, refusal_text
 from rag.errors import RagError
@@ -204,3 +204,39 @@ def test_relative_place_phrasing_is_made_explicit_for_the_model():
 
     assert _for_model("其他地方是怎么选派党建指导员的？") == "各地是怎么选派党建指导员的？"
     assert _for_model("自贡选派了多少名党建指导员？") == "自贡选派了多少名党建指导员？"
+
+
+def test_a_slow_generation_queues_others_but_never_their_evidence(sample_kb):
+    """With one generation slot, a second asker gets evidence at once, then waits, then its answer."""
+    import threading
+
+    release = threading.Event()
+
+    class SlowModel(GenericFakeChatModel):
+        def _stream(self, *args, **kwargs):
+            release.wait(30)
+            yield from super()._stream(*args, **kwargs)
+
+    slow = SlowModel(messages=iter([AIMessage("乐山市选派807名党建指导员[1]。")]))
+    first_events: list[str] = []
+    first = threading.Thread(target=lambda: first_events.extend(
+        e.kind for e in ask_stream(sample_kb, "乐山市选派了多少名党建指导员？", chat_model=slow, llm="local")))
+    first.start()
+    try:
+        fast = GenericFakeChatModel(messages=iter([AIMessage("自贡选派72名党建指导员[1]。")]))
+        second = ask_stream(sample_kb, "自贡选派了多少名党建指导员？", chat_model=fast, llm="local")
+        slots = generation_slots(sample_kb.settings.llm_concurrency)
+        for _ in range(300):  # until the first asker holds the only slot
+            if not slots.acquire(blocking=False):
+                break
+            slots.release()
+            threading.Event().wait(0.1)
+        assert first_events == ["evidence"]
+        assert next(second).kind == "evidence"
+        assert next(second).kind == "waiting"
+    finally:
+        release.set()
+    rest = list(second)
+    first.join(30)
+    assert rest[-1].answer is not None and "72名" in rest[-1].answer.text
+    assert first_events[-1] == "answer"

@@ -130,3 +130,10 @@ def test_help_and_usage_errors_are_in_chinese(tmp_path):
     assert "选项" in helped.stdout and "显示帮助并退出" in helped.stdout
     wrong = rag(tmp_path, "search")
     assert wrong.returncode == 2 and "错误：" in wrong.stderr and "rag search -h" in wrong.stderr
+
+
+def test_serve_refuses_a_public_address_without_a_password(tmp_path, monkeypatch):
+    monkeypatch.delenv("RAG_UI_AUTH", raising=False)
+    result = rag(tmp_path, "serve", "--host", "0.0.0.0", "--port", "1")
+    assert result.returncode != 0
+    assert "RAG_UI_AUTH" in result.stderr and "0.0.0.0" in result.stderr

@@ -150,6 +150,9 @@ def test_region_normalization_and_tags():
     assert g.normalize("市北区") == "山东省青岛市市北区"
     assert g.normalize("北京") == "北京市"
     assert g.normalize("火星") is None
+    assert g.normalize("江西省上饶市") == "江西省上饶市"  # the full names the UI's region picker offers
+    assert g.normalize("江西上饶") == "江西省上饶市"
+    assert g.normalize("乐山 自贡") is None
     assert g.tags(["四川省乐山市"]) == ["四川省", "四川省乐山市"]
     assert g.tags(["山东省青岛市市北区"]) == ["山东省", "山东省青岛市", "山东省青岛市市北区"]
     assert len(g.by_code) > 3000  # the national table, not a hand list

@@ -1,0 +1,104 @@
+"""Time from pressing Enter in the chat to evidence on screen and to the first answer token.
+
+Starts `rag serve` on the bundled sample articles (a temporary data folder)
+with the default answer model unless --llm says otherwise, opens it in
+headless Chromium, asks N answerable gold questions one after another and
+records, inside the page, performance.now() at the Enter keydown, when the new
+turn's first evidence item is in the DOM, and when its first answer text is.
+
+    python bench/ui_latency.py [--llm local] [-n 12]
+
+Prints per-question figures and medians/p95, and writes bench/out/ui_latency.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import launch_chromium, new_context, running_app  # noqa: E402
+
+OBSERVER = """() => {
+  window.__lat = {};
+  const box = document.querySelector('#question textarea');
+  box.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') window.__lat = {t0: performance.now(), n: document.querySelectorAll('#chat .turn').length};
+  },
+                       {capture: true});
+  new MutationObserver(() => {
+    const lat = window.__lat; if (!lat.t0) return;
+    const t = document.querySelectorAll('#chat .turn')[lat.n]; if (!t) return;  // the new turn only
+    if (!lat.ev && t.querySelector('.ev')) lat.ev = performance.now();
+    if (!lat.tok && t.querySelector('.answer')) lat.tok = performance.now();
+    if (!lat.done && t.querySelector('.foot')) lat.done = performance.now();
+  }).observe(document.querySelector('#chat'), {childList: true, subtree: true});
+}"""
+
+
+def gold_questions(n: int) -> list[str]:
+    rows = [json.loads(line) for line in (ROOT / "eval" / "gold" / "sample_gold.jsonl").read_text("utf-8").splitlines()]
+    return [r["user_input"] for r in rows if r["answerable"]][:n]
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--llm", default="", help="answer mode for the app (default: RAG_LLM, i.e. local 1.5B)")
+    parser.add_argument("-n", type=int, default=12, help="questions to ask (>= 10 for the issue's median)")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    data = Path(tempfile.mkdtemp(prefix="ui-latency-"))
+    rag = str(Path(sys.executable).parent / "rag")
+    subprocess.run([rag, "--data-dir", str(data), "ingest", "-q"], check=True)
+    rows = []
+    with running_app(data, {}, ["--llm", args.llm] if args.llm else []) as url, sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        outside: list[str] = []
+        page = new_context(browser, url, outside).new_page()
+        page.goto(url)
+        page.locator("#question textarea").wait_for()
+        page.evaluate(OBSERVER)
+        for question in gold_questions(args.n):
+            page.fill("#question textarea", question)
+            page.press("#question textarea", "Enter")
+            page.wait_for_function("() => window.__lat.done", timeout=300_000, polling=100)
+            lat = page.evaluate("() => window.__lat")
+            row = {"question": question, "evidence_ms": lat["ev"] - lat["t0"],
+                   "first_token_ms": (lat["tok"] - lat["t0"]) if lat.get("tok") else None,
+                   "done_ms": lat["done"] - lat["t0"]}
+            rows.append(row)
+            tok = f"{row['first_token_ms'] / 1000:6.2f}" if row["first_token_ms"] else "     —"
+            print(f"evidence {row['evidence_ms'] / 1000:5.2f} s  first token {tok} s  "
+                  f"done {row['done_ms'] / 1000:6.2f} s  {question}", flush=True)
+        browser.close()
+    ev = [r["evidence_ms"] for r in rows]
+    tok = [r["first_token_ms"] for r in rows if r["first_token_ms"] is not None]
+    summary = {"llm": args.llm or "default", "questions": len(rows), "outside_requests": outside,
+               "evidence_ms": {"median": statistics.median(ev), "p95": p95(ev)},
+               "first_token_ms": {"median": statistics.median(tok), "p95": p95(tok), "n": len(tok)} if tok else None,
+               "rows": rows}
+    print(f"\nEnter → evidence: median {statistics.median(ev):.0f} ms, p95 {p95(ev):.0f} ms")
+    if tok:
+        print(f"Enter → first answer token: median {statistics.median(tok) / 1000:.2f} s, p95 {p95(tok) / 1000:.2f} s "
+              f"({len(tok)}/{len(rows)} answers streamed text)")
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "ui_latency.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,194 @@
+"""End-to-end: the real `rag serve` app driven in headless Debian Chromium through Playwright.
+
+One app process serves the module, on 127.0.0.1 with a password (RAG_UI_AUTH),
+the sample articles ingested, `--llm none` as the default mode and the 0.5B
+model behind the "本地模型" switch. Every request that leaves the app is
+aborted and must not happen.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser import ask, launch_chromium, log_in, new_context, running_app
+from tests.conftest import ROOT, make_settings
+
+USER, PASSWORD = "tester", "secret-pass-123"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+NEW_ARTICLE = ("青松县推进红色驿站建设\n青松县委组织部推行“红色驿站”计划，全县共建成红色驿站316个，"
+               "为快递员、外卖骑手提供休息和学习场所。\n")
+XSS_ARTICLE = ("白桦镇党建工作简报\n白桦镇党委设立“白桦书屋”<script>window.__xss='script'</script>"
+               "<img src=x onerror=\"window.__xss='img'\">，[点此查看](javascript:window.__xss='link') "
+               "${window.__xss='template'} {{constructor.constructor('window.__xss=1')()}}"
+               "共组织党员学习活动45场。\n")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, embeddings):
+    from ingest.pipeline import ingest_paths
+    from rag.cli import sample_dir
+    from rag.knowledge import KnowledgeBase
+
+    data = tmp_path_factory.mktemp("ui-data")
+    assert ingest_paths(KnowledgeBase(make_settings(data), embeddings=embeddings), [sample_dir()]).count("added") == 5
+    env = {"RAG_UI_AUTH": f"{USER}:{PASSWORD}", "RAG_LOCAL_MODEL": "0.5b", "RAG_MAX_FILE_MB": "1",
+           "RAG_TORCH_THREADS": "1", "GRADIO_ANALYTICS_ENABLED": "True"}  # the app must turn analytics off itself
+    with running_app(data, env, ["--llm", "none"]) as url:
+        yield url, data
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    url, _ = app_url
+    outside: list[str] = []
+    context = new_context(browser, url, outside, accept_downloads=True)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    log_in(page, url, USER, PASSWORD)
+    page.locator("#question textarea").wait_for(timeout=60_000)
+    yield page
+    context.close()
+    assert outside == [], f"the page tried to reach the network: {outside}"
+    assert dialogs == [], f"a document ran code: {dialogs}"
+
+
+def test_wrong_password_is_refused(browser, app_url):
+    url, _ = app_url
+    context = new_context(browser, url, [])
+    page = context.new_page()
+    log_in(page, url, USER, "wrong-password")
+    page.wait_for_timeout(1500)
+    assert page.locator("#question").count() == 0
+    assert page.get_by_role("button", name="登录").is_visible()
+    context.close()
+
+
+def test_answer_with_evidence_and_clickable_citation(page):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    turn = ask(page, "其他地方是怎么选派党建指导员的？")
+    assert turn.locator(".ev").count() >= 3
+    assert "807名" in turn.locator(".answer").inner_text()
+    first = turn.locator(".ev").first
+    assert re.search(r"\[1\] \d{3}_\w+\.txt 《.+》", first.locator(".meta").inner_text())
+    viewer = first.locator("details.viewer")
+    assert viewer.get_attribute("open") is None
+    turn.locator("a.cite").first.click()
+    span = first.locator("mark.span")
+    span.wait_for(state="visible")
+    assert viewer.get_attribute("open") is not None
+    assert span.inner_text() == first.locator("blockquote").inner_text()
+    page.wait_for_function("(el) => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= "
+                           "window.innerHeight; }", arg=span.element_handle(), timeout=5000)  # scrolled into view
+    page.screenshot(path=str(ARTIFACTS / "chat_answer.png"), full_page=True)
+
+
+def test_follow_up_uses_the_conversation_and_export_downloads_markdown(page):
+    ask(page, "自贡选派了多少名党建指导员？")
+    turn = ask(page, "那乐山呢？")
+    assert "乐山" in turn.locator(".ev").first.locator(".meta").inner_text()
+    with page.expect_download() as download:
+        page.click("#export-md")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("# 那乐山呢？") and "807名" in text and "## 来源" in text
+
+
+def test_region_filter_narrows_retrieval(page):
+    page.locator("#region input").click()
+    page.get_by_role("option", name="江西省上饶市").click()
+    turn = ask(page, "怎样给非公企业选派党建指导员？")
+    metas = turn.locator(".ev .meta").all_inner_texts()
+    assert metas and all("江西省上饶市" in m for m in metas)
+
+
+def test_feedback_is_appended_to_the_data_folder(page, app_url):
+    _, data = app_url
+    path = data / "feedback.jsonl"
+    before = len(path.read_text(encoding="utf-8").splitlines()) if path.exists() else 0
+    turn = ask(page, "乐山市选派了多少名党建指导员？")
+    turn.locator("button.vote[data-vote='up']").click()
+    page.locator("#chat .turn .foot", has_text="已记录反馈").first.wait_for()
+    rows = path.read_text(encoding="utf-8").splitlines()
+    assert len(rows) == before + 1
+    record = json.loads(rows[-1])
+    assert record["vote"] == "up" and record["question"] == "乐山市选派了多少名党建指导员？" and record["citations"]
+
+
+def _upload(page, files: list[Path]) -> str:
+    page.get_by_role("tab", name="知识库").click()
+    page.set_input_files("#upload input[type=file]", [str(f) for f in files])
+    page.locator("#upload").get_by_text(files[-1].stem).first.wait_for()  # shown as stem + suffix
+    page.click("#import")
+    page.locator("#kb-message", has_text="处理了").wait_for(timeout=120_000)
+    return page.locator("#import-result").inner_text()
+
+
+def test_upload_answer_delete_and_limits(page, tmp_path):
+    article = tmp_path / "青松县红色驿站.txt"
+    article.write_text(NEW_ARTICLE, encoding="utf-8")
+    exe = tmp_path / "程序.exe"
+    exe.write_bytes(b"MZ" * 100)
+    big = tmp_path / "长文.txt"
+    big.write_text("党建" * 300_000, encoding="utf-8")  # 1.7 MB; the app runs with RAG_MAX_FILE_MB=1
+    result = _upload(page, [exe, big, article])
+    assert "程序.exe：不支持的文件类型" in result and "长文.txt：文件大小 1.7 MB，超过 1 MB 上限" in result
+    assert "新增" in result
+    assert "青松县红色驿站.txt" in page.locator("#documents").inner_text()
+    page.get_by_role("tab", name="问答").click()
+    turn = ask(page, "青松县建成了多少个红色驿站？")
+    assert "316" in turn.locator(".answer").inner_text()
+    assert "青松县红色驿站.txt" in turn.locator(".ev .meta").first.inner_text()
+
+    page.get_by_role("tab", name="知识库").click()
+    page.locator("#delete-pick input").click()
+    page.get_by_role("option", name=re.compile("青松县红色驿站.txt")).click()
+    page.click("#delete")
+    page.locator("#kb-message", has_text="已删除：青松县红色驿站.txt").wait_for()
+    assert "青松县红色驿站.txt" not in page.locator("#documents").inner_text()
+    page.get_by_role("tab", name="问答").click()
+    turn = ask(page, "青松县建成了多少个红色驿站？")
+    assert "青松县红色驿站.txt" not in turn.inner_text()
+
+
+def test_hostile_document_renders_as_text(page, tmp_path):
+    article = tmp_path / "白桦镇简报.txt"
+    article.write_text(XSS_ARTICLE, encoding="utf-8")
+    assert "新增" in _upload(page, [article])
+    page.get_by_role("tab", name="问答").click()
+    turn = ask(page, "白桦镇组织了多少场党员学习活动？")
+    first = turn.locator(".ev").first
+    turn.locator("a.cite").first.click()
+    first.locator("mark.span").wait_for(state="visible")
+    shown = first.inner_text()
+    assert "<img src=x onerror=" in shown and "<script>" in shown
+    assert turn.locator("img, script, a[href^='javascript']").count() == 0
+    assert page.evaluate("() => window.__xss") is None
+
+
+def test_local_model_streams_an_answer(page):
+    page.get_by_label(re.compile("本地模型")).check()
+    page.fill("#question textarea", "乐山市选派了多少名党建指导员？")
+    page.press("#question textarea", "Enter")
+    turn = page.locator("#chat .turn").last
+    turn.locator(".ev").first.wait_for(timeout=60_000)
+    # streamed text is on screen before the answer is finished (no footer yet)
+    page.wait_for_function("() => { const t = [...document.querySelectorAll('#chat .turn')].pop();"
+                           " return t.querySelector('.answer') && !t.querySelector('.foot'); }", timeout=120_000)
+    turn.locator(".foot").wait_for(timeout=180_000)
+    assert "local:" in turn.locator(".foot").inner_text()
+    assert turn.locator(".answer").inner_text().strip()
+    page.screenshot(path=str(ARTIFACTS / "chat_local_answer.png"), full_page=True)

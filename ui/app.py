@@ -1,0 +1,201 @@
+"""The Gradio app: chat with streamed, cited answers; source viewer; filters; knowledge-base tab.
+
+The chat calls ``rag.chain.ask_stream``, the same function as ``rag ask``:
+evidence is rendered the moment it arrives, tokens stream in after it, and the
+final, citation-checked ``Answer`` replaces the streamed text. Uploads are
+ingested by the function the caller injects (the CLI passes
+``ingest.pipeline.ingest_paths``), so this package never imports ``ingest``.
+
+Deliberately not here: HTML building (``ui.render``), launching, auth and
+warm-up (``ui.serve``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from rag.chain import ask_stream
+from rag.errors import RagError
+from rag.knowledge import KnowledgeBase
+from rag.types import SUPPORTED_SUFFIXES, FileOutcome, IngestReport, Turn
+from ui.examples import example_questions
+from ui.export import export_files
+from ui.feedback import append_feedback
+from ui.render import ChatTurn, conversation_html, fill_windows
+
+IngestFn = Callable[..., IngestReport]  # (kb, paths, on_file=callback) -> IngestReport
+ALL_REGIONS = "全部地区"
+_STREAM_EVERY_S = 0.12  # re-render the chat at most this often while tokens arrive
+_STATUS = {"added": "新增", "updated": "已更新", "unchanged": "未变化", "failed": "失败", "removed": "已移除"}
+
+
+def answer_modes(settings: Any) -> list[tuple[str, str]]:
+    """(label, llm spec) for the answer-mode switch; the endpoint only when one is configured."""
+    local = settings.llm if settings.llm.startswith("local") else "local"
+    modes = [(f"本地模型（{settings.local_model}）", local)]
+    endpoint = settings.openai_model or (settings.llm[7:] if settings.llm.startswith("openai:") else "")
+    if endpoint:
+        modes.append((f"已配置的接口（{endpoint}）", f"openai:{endpoint}"))
+    modes.append(("仅原文摘录（不调用模型）", "none"))
+    return modes
+
+
+def mode_note(mode: str) -> str:
+    if mode.startswith("local"):
+        return ("本地模型在 2 核 CPU 上运行：原文摘录约 0.1 秒内出现，回答的第一个字通常 4–11 秒后出现，"
+                "完整回答约 20–40 秒；多人同时提问时依次生成。")
+    if mode.startswith("openai"):
+        return "已配置的接口：原文摘录约 0.1 秒内出现，回答速度取决于接口，通常几秒内开始输出。"
+    return "仅原文摘录：不调用模型，约 0.1 秒给出按文章和地区整理的原文摘录，每句都有出处。"
+
+
+def region_choices(kb: KnowledgeBase) -> list[str]:
+    counts = Counter(r for s in kb.sources() for r in s.regions)
+    return [ALL_REGIONS] + [r for r, _ in counts.most_common()]
+
+
+def source_choices(kb: KnowledgeBase) -> list[tuple[str, str]]:
+    return [(f"{s.title}（{s.source}）", s.source) for s in kb.sources()]
+
+
+def documents_rows(kb: KnowledgeBase) -> list[list[Any]]:
+    return [[s.source, s.title, "、".join(s.regions), s.chunks, s.ingested_at[:19]] for s in kb.sources()]
+
+
+def check_upload(path: Path, max_mb: float) -> str:
+    """'' when the file may be ingested, else a Chinese reason naming it."""
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        kinds = "、".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
+        return f"{path.name}：不支持的文件类型“{path.suffix or '无扩展名'}”，可上传 {kinds}"
+    size_mb = path.stat().st_size / 1024 / 1024
+    if size_mb > max_mb:
+        return f"{path.name}：文件大小 {size_mb:.1f} MB，超过 {max_mb:g} MB 上限"
+    return ""
+
+
+class ChatApp:
+    """Handlers bound to one knowledge base; ``build`` lays them out as a Gradio Blocks."""
+
+    def __init__(self, kb: KnowledgeBase, ingest_files: IngestFn, export_dir: Path) -> None:
+        self.kb = kb
+        self.settings = kb.settings
+        self.ingest_files = ingest_files
+        self.export_dir = export_dir
+        self.upload_dir = kb.settings.data_dir / "uploads"
+        self.feedback_path = kb.settings.data_dir / "feedback.jsonl"
+
+    # -- chat -------------------------------------------------------------------
+    def ask(self, question: str, turns: list[ChatTurn], mode: str, region: str,
+            sources: list[str] | None) -> Iterator[tuple[Any, ...]]:
+        import gradio as gr
+
+        question = (question or "").strip()
+        if not question:
+            yield conversation_html(turns), turns, "", gr.skip(), gr.skip()
+            return
+        history = [Turn(t.question, t.answer.text) for t in turns if t.answer is not None]
+        turn = ChatTurn(uid=f"t{uuid.uuid4().hex[:10]}", question=question, status="正在检索…")
+        turns = [*turns, turn]
+        yield conversation_html(turns), turns, "", gr.skip(), gr.skip()
+        try:
+            yield from self._stream(turn, turns, mode, history, region, sources)
+        except Exception as exc:  # shown in the chat; the app keeps serving
+            turn.status = f"出错了：{exc}" if isinstance(exc, RagError) else f"出错了（{type(exc).__name__}）：{exc}"
+            yield conversation_html(turns), turns, "", gr.skip(), gr.skip()
+
+    def _stream(self, turn: ChatTurn, turns: list[ChatTurn], mode: str, history: list[Turn], region: str,
+                sources: list[str] | None) -> Iterator[tuple[Any, ...]]:
+        import gradio as gr
+
+        last = 0.0
+        for event in ask_stream(self.kb, turn.question, llm=mode, history=history,
+                                region=None if region in (None, "", ALL_REGIONS) else region,
+                                sources=sources or None):
+            if event.kind == "evidence":
+                turn.evidence, turn.status = event.evidence, "正在生成回答…" if mode != "none" else ""
+                fill_windows(turn, self._text_of)
+            elif event.kind == "waiting":
+                turn.status = "模型正忙，已排队等待…"
+            elif event.kind == "token":
+                turn.partial, turn.status = turn.partial + event.token, ""
+                if time.monotonic() - last < _STREAM_EVERY_S:
+                    continue
+            elif event.answer is not None:
+                turn.answer, turn.status = event.answer, ""
+                fill_windows(turn, self._text_of)
+                md, docx = export_files(event.answer, self.export_dir / turn.uid)
+                yield conversation_html(turns), turns, "", str(md), str(docx)
+                return
+            last = time.monotonic()
+            yield conversation_html(turns), turns, "", gr.skip(), gr.skip()
+
+    def _text_of(self, source: str) -> str | None:
+        doc = self.kb.document(source)
+        return doc.text if doc else None
+
+    def vote(self, turns: list[ChatTurn], evt: Any) -> tuple[str, list[ChatTurn]]:
+        data = getattr(evt, "_data", None) or {}
+        for turn in turns:
+            if turn.uid == data.get("turn") and turn.answer is not None and not turn.vote:
+                append_feedback(self.feedback_path, turn.answer, str(data.get("vote")))
+                turn.vote = str(data.get("vote"))
+        return conversation_html(turns), turns
+
+    # -- knowledge base ---------------------------------------------------------
+    def upload(self, files: list[str] | None, progress: Any = None) -> tuple[Any, ...]:
+        paths = [Path(f) for f in files or []]
+        rows: list[list[Any]] = []
+        accepted: list[Path] = []
+        for path in paths:
+            reason = check_upload(path, self.settings.max_file_mb)
+            if reason:
+                rows.append([path.name, "失败", 0, reason])
+                continue
+            self.upload_dir.mkdir(parents=True, exist_ok=True)
+            target = self.upload_dir / path.name
+            shutil.copyfile(path, target)
+            accepted.append(target)
+        if accepted:
+            done: list[FileOutcome] = []
+
+            def on_file(outcome: FileOutcome) -> None:
+                done.append(outcome)
+                if progress is not None:
+                    progress(len(done) / len(accepted), desc=f"已处理 {len(done)}/{len(accepted)}：{outcome.source}")
+
+            report = self.ingest_files(self.kb, accepted, on_file=on_file)
+            rows += [[o.source, _STATUS.get(o.status, o.status), o.chunks, o.error] for o in report.outcomes]
+            for o in report.failed:
+                (self.upload_dir / Path(o.source).name).unlink(missing_ok=True)
+        message = "请先选择文件。" if not paths else f"处理了 {len(paths)} 个文件。"
+        return (message, rows, *self.refreshed())
+
+    def delete(self, source: str | None) -> tuple[Any, ...]:
+        if not source:
+            return ("请先选择要删除的文档。", *self.refreshed())
+        with self.kb.write_lock():
+            removed = self.kb.remove(source)
+        upload = self.upload_dir / source
+        if removed and upload.is_file():
+            upload.unlink()
+        message = f"已删除：{source}" if removed else f"知识库中没有：{source}"
+        return (message, *self.refreshed())
+
+    def refreshed(self) -> tuple[Any, ...]:
+        """Updates for the document table and every picker after the knowledge base changed."""
+        import gradio as gr
+
+        sources = source_choices(self.kb)
+        return (documents_rows(self.kb), gr.update(choices=region_choices(self.kb)),
+                gr.update(choices=sources), gr.update(choices=sources, value=None))
+
+    def examples(self) -> list[str]:
+        infos = self.kb.sources()
+        texts = (d.text for d in (self.kb.document(s.source) for s in infos) if d is not None)
+        return example_questions(texts, region_choices(self.kb)[1:])

@@ -1,0 +1,88 @@
+"""Lays out the ``ChatApp`` handlers as a Gradio Blocks: 问答 tab and 知识库 tab.
+
+Deliberately not here: the handlers (``ui.app``), launching (``ui.serve``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rag.types import SUPPORTED_SUFFIXES
+from ui.app import ALL_REGIONS, ChatApp, answer_modes, documents_rows, mode_note, region_choices, source_choices
+from ui.render import CHAT_CSS, CHAT_JS, conversation_html
+
+TITLE = "党建案例问答"
+PAGE_CSS = """
+#chat { min-height: 360px; }
+#mode-note { color: #6b7280; font-size: 0.9em; }
+"""
+
+
+def build_blocks(app: ChatApp) -> Any:
+    import gradio as gr
+
+    settings = app.settings
+    modes = answer_modes(settings)
+    default_mode = settings.llm if settings.llm in {v for _, v in modes} else modes[0][1]
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
+        turns = gr.State([])
+        gr.Markdown(f"## {TITLE}\n根据已导入的党建文章回答问题，每句话都标注出处，可点击 [n] 查看原文。")
+        with gr.Tab("问答"), gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.HTML(conversation_html([]), elem_id="chat", js_on_load=CHAT_JS,
+                               css_template=CHAT_CSS, autoscroll=True)
+                question = gr.Textbox(label="问题",
+                                      placeholder="例如：其他地方是怎么选派党建指导员的？（回车提交）",
+                                      lines=1, max_lines=4, elem_id="question")
+                with gr.Row():
+                    send = gr.Button("提问", variant="primary", elem_id="send")
+                    clear = gr.Button("清空对话", elem_id="clear")
+                gr.Examples([[q] for q in app.examples()], inputs=[question], label="示例问题")
+            with gr.Column(scale=1):
+                mode = gr.Radio(modes, value=default_mode, label="回答方式", elem_id="mode")
+                note = gr.Markdown(mode_note(default_mode), elem_id="mode-note")
+                region = gr.Dropdown(region_choices(app.kb), value=ALL_REGIONS, label="地区",
+                                     elem_id="region")
+                sources = gr.Dropdown(source_choices(app.kb), value=[], multiselect=True,
+                                      label="限定文章（不选则全部）", elem_id="sources")
+                md_file = gr.DownloadButton("导出 Markdown", value=None, elem_id="export-md")
+                docx_file = gr.DownloadButton("导出 Word", value=None, elem_id="export-docx")
+        with gr.Tab("知识库"):
+            kinds = "、".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
+            upload = gr.File(file_count="multiple", elem_id="upload",  # types checked server-side, in Chinese
+                             label=f"上传文章（{kinds}；单个不超过 {settings.max_file_mb:g} MB；同名文件会替换原文档）")
+            import_btn = gr.Button("导入", variant="primary", elem_id="import")
+            kb_message = gr.Markdown(elem_id="kb-message")
+            import_table = gr.Dataframe(headers=["文件", "结果", "片段数", "说明"], interactive=False,
+                                        label="导入结果", elem_id="import-result")
+            docs = gr.Dataframe(documents_rows(app.kb), headers=["文件", "标题", "地区", "片段数", "导入时间"],
+                                interactive=False, label="已导入的文档", elem_id="documents")
+            with gr.Row():
+                delete_pick = gr.Dropdown(source_choices(app.kb), value=None, label="选择要删除的文档",
+                                          elem_id="delete-pick")
+                delete_btn = gr.Button("删除", variant="stop", elem_id="delete")
+
+        ask_io: dict[str, Any] = {"inputs": [question, turns, mode, region, sources],
+                                  "outputs": [chat, turns, question, md_file, docx_file],
+                                  "concurrency_limit": 16, "show_progress": "hidden"}
+        question.submit(app.ask, **ask_io)
+        send.click(app.ask, **ask_io)
+        clear.click(lambda: (conversation_html([]), []), outputs=[chat, turns])
+        def vote_handler(turn_list: list, evt: Any) -> tuple[Any, ...]:
+            if not (getattr(evt, "_data", None) or {}).get("vote"):
+                return gr.skip(), gr.skip()  # a click that is not a vote must not re-render the chat
+            return app.vote(turn_list, evt)
+
+        vote_handler.__annotations__ = {"turn_list": list, "evt": gr.EventData}  # gradio injects evt by type
+        chat.click(vote_handler, inputs=[turns], outputs=[chat, turns])
+        mode.change(mode_note, inputs=[mode], outputs=[note])
+        refresh_outputs = [docs, region, sources, delete_pick]
+
+        def upload_handler(files: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+            return app.upload(files, progress)
+
+        import_btn.click(upload_handler, inputs=[upload], outputs=[kb_message, import_table, *refresh_outputs],
+                         concurrency_limit=1)
+        delete_btn.click(app.delete, inputs=[delete_pick], outputs=[kb_message, *refresh_outputs],
+                         concurrency_limit=1)
+    return blocks

@@ -1,0 +1,105 @@
+"""``rag serve``: check exposure rules, warm the models, launch the app, say when it is ready.
+
+* Listening on anything but 127.0.0.1/localhost requires ``RAG_UI_AUTH``
+  ("user:password"); the check happens before anything is loaded.
+* No outbound calls: Gradio analytics and its version check are off, the
+  theme uses only locally installed fonts (no Google Fonts), SSR and share
+  links are off.
+* The address is printed only after the embedding model, the indexes and
+  (for a local answer model) the llama.cpp server are loaded, so the first
+  question is answered at full speed.
+
+Deliberately not here: the handlers and layout (``ui.app``, ``ui.layout``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import RagError
+from rag.knowledge import KnowledgeBase
+from ui.app import ChatApp, IngestFn
+from ui.layout import PAGE_CSS, build_blocks
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+FONTS = ["Noto Sans CJK SC", "WenQuanYi Micro Hei", "PingFang SC", "Microsoft YaHei", "sans-serif"]
+QUEUE_SIZE = 200  # waiting requests beyond this are told the server is busy
+UPLOAD_HARD_CAP = 5  # Gradio refuses uploads over 5x RAG_MAX_FILE_MB; between 1x and 5x the import table says why
+
+
+def parse_auth(settings: Settings, host: str) -> tuple[str, str] | None:
+    """(user, password) from ``RAG_UI_AUTH``; an error when it is needed but missing or malformed."""
+    raw = settings.ui_auth.get_secret_value()
+    if not raw:
+        if host not in LOCAL_HOSTS:
+            raise RagError(f"在 {host} 上提供服务需要设置访问密码：请设置环境变量 RAG_UI_AUTH=用户名:密码"
+                           "（只在本机使用时请用 --host 127.0.0.1）")
+        return None
+    user, sep, password = raw.partition(":")
+    if not sep or not user or len(password) < 8:
+        raise RagError("RAG_UI_AUTH 格式应为“用户名:密码”，密码至少 8 位")
+    return user, password
+
+
+def quiet_gradio() -> None:
+    """Environment that keeps Gradio (and the hub client it imports) off the network."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def warm_up(app: ChatApp, llm: str) -> str:
+    """Load what the first question needs; '' or a Chinese warning when the answer model is unavailable."""
+    from rag.llm import make_chat_model, parse_llm
+    from rag.retrieval import search
+
+    search(app.kb, "党建", 1, None, None)  # embedding model, Chroma, BM25
+    try:
+        make_chat_model(parse_llm(llm, app.settings), app.settings)
+    except Exception as exc:  # the chat still works with the evidence-only mode
+        return f"提示：回答模型“{llm}”暂不可用（{exc}），可在界面上选择“仅原文摘录”。"
+    return ""
+
+
+def build_app(kb: KnowledgeBase, ingest_files: IngestFn) -> tuple[ChatApp, Any]:
+    quiet_gradio()
+    export_dir = Path(tempfile.gettempdir()) / "dangjian-rag-export"
+    app = ChatApp(kb, ingest_files, export_dir)
+    return app, build_blocks(app)
+
+
+def serve(kb: KnowledgeBase, ingest_files: IngestFn, *, host: str = "127.0.0.1", port: int = 7860,
+          say: Callable[[str], None] = print, block: bool = True) -> Any:
+    """Launch the app; return the Gradio Blocks (``block=False`` returns right after start)."""
+    auth = parse_auth(kb.settings, host)
+    app, blocks = build_app(kb, ingest_files)
+    warning = warm_up(app, kb.settings.llm)
+    if warning:
+        say(warning)
+    import gradio as gr
+    from gradio.themes import Default
+
+    theme = Default(font=FONTS, font_mono=["monospace"])
+    blocks.queue(max_size=QUEUE_SIZE, default_concurrency_limit=4)
+    try:
+        blocks.launch(server_name=host, server_port=port, auth=auth, auth_message="请输入用户名和密码",
+                      prevent_thread_lock=True, quiet=True, share=False, ssr_mode=False, show_error=True,
+                      max_file_size=f"{kb.settings.max_file_mb * UPLOAD_HARD_CAP:g}mb", footer_links=[], pwa=False,
+                      allowed_paths=[str(app.export_dir)], theme=theme, css=PAGE_CSS, mcp_server=False)
+    except OSError as exc:
+        raise RagError(f"无法在 {host}:{port} 启动服务：{exc}（端口可能已被占用，可用 --port 换一个）") from exc
+    say(f"已就绪：http://{'127.0.0.1' if host in LOCAL_HOSTS else host}:{port}  （按 Ctrl+C 退出）")
+    if block:
+        try:
+            blocks.block_thread()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            gr.close_all()
+    return blocks
+
