@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,15 @@ def test_upload_then_delete_changes_what_the_chat_finds(tmp_path, embeddings):
     after = list(app.ask("青松县建成了多少个红色驿站？", [], "none", ALL_REGIONS, []))[-1][1][0].answer
     assert all(c.source != "青松县红色驿站.txt" for c in after.evidence)
     assert region_choices(kb) == [ALL_REGIONS]
+
+
+def test_gradio_is_kept_off_the_network(monkeypatch):
+    from ui.serve import quiet_gradio
+
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "True")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    quiet_gradio()
+    from gradio.analytics import analytics_enabled
+
+    assert not analytics_enabled()
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
