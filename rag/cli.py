@@ -191,6 +191,51 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.target[0] == "compare":
+        return _eval_compare(args)
+    if len(args.target) != 1:
+        raise RagError("用法：rag eval 数据集 [选项]，或 rag eval compare 评测目录A 评测目录B")
+    from datetime import datetime
+
+    from tqdm import tqdm
+
+    from eval.datasets import load_dataset
+    from eval.runner import dataset_kb, run_eval
+    from ingest.pipeline import ingest_paths
+    from rag.llm import parse_llm
+
+    settings = _settings(args)
+    label = parse_llm(args.llm or settings.llm, settings).label
+    dataset = load_dataset(Path(args.target[0])).limited(args.limit)
+    cache = Path(args.kb_cache) if args.kb_cache else settings.models_dir.parent / "eval-kb"
+    kb = dataset_kb(dataset, settings, lambda kb, paths: ingest_paths(kb, paths), cache)
+    if not kb.sources():
+        raise RagError(f"知识库 {settings.data_dir} 为空：请先运行 rag ingest，或使用带 docs/ 的数据集目录")
+    out = Path(args.out or f"eval_out/{dataset.name}-{label.replace(':', '_')}-{datetime.now():%Y%m%d-%H%M%S}")
+    with tqdm(total=len(dataset.items), desc=f"评测 {dataset.name}", unit="题", file=sys.stderr) as bar:
+        summary = run_eval(dataset, kb, out, llm=args.llm, k=args.k, on_item=lambda row: bar.update(1))
+    overall = summary["overall"]
+    for name in ("accuracy", "key_facts", "hit@1", "hit@5", "mrr@10", "char_f1", "citation_verbatim",
+                 "rejection_rate", "false_refusal_rate"):
+        if name in overall:
+            m = overall[name]
+            print(f"{name:<20} {m['mean']:.3f}  [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]  n={m['n']}")
+    print(f"结果已写入 {out}/（results.jsonl、summary.json、report.html）")
+    return 0
+
+
+def _eval_compare(args: argparse.Namespace) -> int:
+    from eval.compare import compare_runs, write_comparison
+
+    if len(args.target) != 3:
+        raise RagError("用法：rag eval compare 评测目录A 评测目录B")
+    run_a, run_b = Path(args.target[1]), Path(args.target[2])
+    text = write_comparison(compare_runs(run_a, run_b), Path(args.out) if args.out else run_b)
+    print(text)
+    return 0
+
+
 def sample_dir() -> Path:
     """The bundled sample articles (package data)."""
     from importlib import resources
@@ -262,6 +307,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860, help="端口（默认 7860）")
     p.add_argument("--llm", help="默认回答方式：local、local:0.5b、openai:<模型名> 或 none（界面上可切换）")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("eval", help="评测：rag eval 数据集，或 rag eval compare 目录A 目录B")
+    p.add_argument("target", nargs="+", help="数据集文件或目录（见 README）；或 compare 加两个评测输出目录")
+    p.add_argument("--llm", help="回答模型：local、local:0.5b、openai:<模型名> 或 none（默认读取 RAG_LLM）")
+    p.add_argument("-k", type=int, default=None, help="检索片段数（默认 8）")
+    p.add_argument("--limit", type=int, default=None, help="只评测前 N 题")
+    p.add_argument("--out", help="输出目录（默认 eval_out/数据集-模型-时间）")
+    p.add_argument("--kb-cache", help="自带文档的数据集的知识库缓存目录")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("check", help="检查并修复清单与向量库的一致性")
     p.add_argument("--dry-run", action="store_true", help="只检查，不修复")

@@ -1,0 +1,148 @@
+"""Evaluation datasets: the project's gold JSONL and the shared ``docs/`` + ``qa.dev.jsonl`` folders.
+
+A dataset is either
+
+* a **file**: JSON lines with ragas-style fields (``user_input``, ``reference``,
+  ``reference_contexts``, ``sources``, plus ``answerable``, ``kind``,
+  ``key_points``), answered from the current knowledge base (or the bundled
+  sample articles); or
+* a **folder** with ``docs/`` and ``qa.dev.jsonl`` (fields ``question``,
+  ``answer``, ``answer_aliases``, ``source_doc_ids``, RGB's ``answer_spec``),
+  plus any other ``*.jsonl`` of rejection items (``answerable: false``). The
+  documents become a temporary knowledge base.
+
+A malformed line raises ``DatasetError`` naming the file, the line number and
+what is wrong. Deliberately not here: running or scoring.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.errors import RagError
+
+Spec = tuple[tuple[str, ...], ...]  # every element must appear; any alternative of an element suffices
+
+
+class DatasetError(RagError):
+    """A dataset that cannot be read, with file and line."""
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    id: str
+    question: str
+    references: tuple[str, ...] = ()  # reference answer and its aliases (any one counts)
+    spec: Spec = ()  # RGB's answer_spec, when given
+    sources: tuple[str, ...] = ()  # source document ids (file stems)
+    answerable: bool = True
+    kind: str = ""
+    key_points: tuple[str, ...] = ()
+    contexts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    path: Path
+    items: tuple[EvalItem, ...]
+    docs_dir: Path | None = None  # documents to build a temporary knowledge base from
+    kinds: tuple[str, ...] = field(default=())
+
+    def limited(self, n: int | None) -> Dataset:
+        return self if not n else Dataset(self.name, self.path, self.items[:n], self.docs_dir, self.kinds)
+
+
+def _stem(name: str) -> str:
+    return Path(name).stem if Path(name).suffix in {".txt", ".md", ".html", ".htm", ".docx", ".pdf"} else name
+
+
+def _strings(value: Any, where: str, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(v for v in value if v)
+    raise DatasetError(f"{where}：字段 {name} 应为字符串或字符串列表")
+
+
+def _spec(value: Any, where: str) -> Spec:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise DatasetError(f"{where}：字段 answer_spec 应为列表")
+    out = []
+    for element in value:
+        alternatives = _strings(element, where, "answer_spec")
+        if alternatives:
+            out.append(alternatives)
+    return tuple(out)
+
+
+def parse_item(row: Any, where: str) -> EvalItem:
+    """One dataset line (either format) as an ``EvalItem``."""
+    if not isinstance(row, dict):
+        raise DatasetError(f"{where}：每行应为一个 JSON 对象")
+    question = row.get("user_input", row.get("question"))
+    if not isinstance(question, str) or not question.strip():
+        raise DatasetError(f"{where}：缺少问题（user_input 或 question）")
+    answerable = row.get("answerable", True)
+    if not isinstance(answerable, bool):
+        raise DatasetError(f"{where}：字段 answerable 应为 true 或 false")
+    references = _strings(row.get("reference", row.get("answer")), where, "answer")
+    references += tuple(a for a in _strings(row.get("answer_aliases"), where, "answer_aliases") if a not in references)
+    if answerable and not references:
+        raise DatasetError(f"{where}：可回答的问题缺少参考答案（reference 或 answer）")
+    sources = _strings(row.get("sources", row.get("source_doc_ids")), where, "sources")
+    return EvalItem(
+        id=str(row.get("id") or where), question=question.strip(), references=references,
+        spec=_spec(row.get("answer_spec"), where), sources=tuple(_stem(s) for s in sources),
+        answerable=answerable, kind=str(row.get("kind") or ("answerable" if answerable else "unanswerable")),
+        key_points=_strings(row.get("key_points"), where, "key_points"),
+        contexts=_strings(row.get("reference_contexts"), where, "reference_contexts"),
+    )
+
+
+def read_jsonl(path: Path) -> list[EvalItem]:
+    items = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}：无法读取（{exc}）") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path} 第 {number} 行"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{where}：不是合法的 JSON（{exc.msg}，第 {exc.colno} 列）") from exc
+        items.append(parse_item(row, where))
+    return items
+
+
+def load_dataset(path: Path) -> Dataset:
+    """A dataset file or folder (see the module docstring)."""
+    if path.is_file():
+        items = read_jsonl(path)
+        name, docs_dir = path.stem, None
+    elif path.is_dir():
+        files = sorted(path.glob("*.jsonl"))
+        if not (path / "docs").is_dir() or not files:
+            raise DatasetError(f"{path}：数据集目录应包含 docs/ 文件夹和 *.jsonl 问题文件")
+        items = [i for f in files for i in read_jsonl(f)]
+        name, docs_dir = path.name, path / "docs"
+    else:
+        raise DatasetError(f"{path}：数据集不存在")
+    if not items:
+        raise DatasetError(f"{path}：没有问题")
+    ids = [i.id for i in items]
+    if len(set(ids)) != len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise DatasetError(f"{path}：问题 id 重复：{dup}")
+    kinds = tuple(dict.fromkeys(i.kind for i in items))
+    return Dataset(name, path, tuple(items), docs_dir, kinds)

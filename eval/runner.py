@@ -1,0 +1,155 @@
+"""Run a dataset through the answer chain and score every question: ``rag eval DATASET``.
+
+Each question goes through ``rag.chain.ask`` (the pipeline of ``rag ask``). The
+document ranking for hit@k / MRR@10 comes from the same ``rag.retrieval.search``
+with a deeper k. A dataset that brings its own ``docs/`` gets its own knowledge
+base in a cache folder keyed by the documents; it is ingested once (by the
+function the CLI injects) and reused by later runs. Writes ``results.jsonl``,
+``summary.json`` and ``report.html`` into the output folder.
+
+Deliberately not here: the metric formulas (``eval.metrics``), the report
+page (``eval.report``), comparing runs (``eval.compare``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from eval.datasets import Dataset, EvalItem
+from eval.metrics import (
+    bootstrap_ci,
+    char_f1,
+    contains_any,
+    contains_key_facts,
+    exact_match,
+    hit_at,
+    key_point_recall,
+    mrr_at,
+    percentile,
+    spec_correct,
+)
+from rag.chain import ask
+from rag.config import Settings
+from rag.knowledge import KnowledgeBase
+from rag.retrieval import search
+from rag.types import Answer
+
+RANKING_CHUNKS = 30  # chunks searched for the document ranking (hit@5, MRR@10)
+HEADLINE = ("accuracy", "key_facts", "hit@1", "hit@5", "mrr@10", "char_f1", "exact_match", "key_point_recall",
+            "citation_verbatim", "cites_a_source", "rejection_rate", "false_refusal_rate")
+LATENCY = ("evidence_ms", "first_token_ms", "total_ms")
+IngestFn = Callable[..., Any]
+
+
+def dataset_kb(dataset: Dataset, settings: Settings, ingest_files: IngestFn, cache_dir: Path) -> KnowledgeBase:
+    """The knowledge base for ``dataset``: its own (cached) when it brings documents, else the configured one."""
+    if dataset.docs_dir is None:
+        return KnowledgeBase(settings)
+    files = sorted(p for p in dataset.docs_dir.rglob("*") if p.is_file())
+    digest = hashlib.sha256("\n".join(f"{p.name}:{p.stat().st_size}" for p in files).encode()).hexdigest()[:12]
+    kb = KnowledgeBase(settings.model_copy(update={"data_dir": cache_dir / f"{dataset.name}-{digest}"}))
+    ingest_files(kb, [dataset.docs_dir])  # unchanged files are skipped, so a cached base costs seconds
+    return kb
+
+
+def _stem(source: str) -> str:
+    return Path(source).stem
+
+
+def score(item: EvalItem, answer: Answer, ranking: list[str], text_of: Callable[[str], str | None]) -> dict[str, Any]:
+    """Every metric that applies to ``item`` (absent keys do not apply)."""
+    m: dict[str, Any] = {"refused": answer.refused}
+    if item.sources:
+        m["hit@1"] = hit_at(ranking, item.sources, 1)
+        m["hit@5"] = hit_at(ranking, item.sources, 5)
+        m["mrr@10"] = mrr_at(ranking, item.sources, 10)
+    if answer.citations:
+        m["citation_verbatim"] = sum((text_of(c.source) or "")[c.start:c.end] == c.quote
+                                     for c in answer.citations) / len(answer.citations)
+    if not item.answerable:
+        m["rejection_rate"] = answer.refused
+        return m
+    m["false_refusal_rate"] = answer.refused
+    text = "" if answer.refused else answer.text
+    m["accuracy"] = spec_correct(text, item.spec) if item.spec else contains_any(text, item.references)
+    m["char_f1"] = char_f1(text, item.references)
+    m["exact_match"] = exact_match(text, item.references)
+    if item.key_points:
+        m["key_point_recall"] = key_point_recall(text, item.key_points)
+        m["key_facts"] = contains_key_facts({"key_points": item.key_points, "kind": item.kind}, text)
+    if item.sources:
+        m["cites_a_source"] = any(_stem(c.source) in item.sources for c in answer.citations)
+    return m
+
+
+def run_item(kb: KnowledgeBase, item: EvalItem, llm: str | None, k: int | None) -> dict[str, Any]:
+    answer = ask(kb, item.question, llm=llm, k=k)
+    hits = search(kb, answer.standalone_question or item.question, RANKING_CHUNKS)
+    ranking = list(dict.fromkeys(_stem(h.chunk.source) for h in hits))
+    texts: dict[str, str | None] = {}
+
+    def text_of(source: str) -> str | None:
+        if source not in texts:
+            doc = kb.document(source)
+            texts[source] = doc.text if doc else None
+        return texts[source]
+
+    ms = answer.timings_ms
+    return {
+        "id": item.id, "kind": item.kind, "question": item.question, "answerable": item.answerable,
+        "reference": list(item.references), "answer": answer.text, "refused": answer.refused, "llm": answer.llm,
+        "notice": answer.notice, "citations": [c.to_json() for c in answer.citations],
+        "evidence": [c.to_json() for c in answer.evidence], "gold_sources": list(item.sources),
+        "retrieved_sources": ranking[:10],
+        "metrics": score(item, answer, ranking, text_of),
+        "timings_ms": {"evidence_ms": ms.get("evidence"), "first_token_ms": ms.get("first_token"),
+                       "total_ms": ms.get("total")},
+    }
+
+
+def summarize(rows: list[dict[str, Any]], kinds: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Each metric's mean with a 95% bootstrap interval, overall and by question kind; latency median/p95."""
+
+    def block(subset: list[dict[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {"questions": len(subset)}
+        for name in HEADLINE:
+            values = [float(r["metrics"][name]) for r in subset if name in r["metrics"]]
+            if values:
+                mean, low, high = bootstrap_ci(values)
+                out[name] = {"mean": mean, "ci95": [low, high], "n": len(values)}
+        for name in LATENCY:
+            values = [r["timings_ms"][name] for r in subset if r["timings_ms"].get(name) is not None]
+            if values:
+                out[name] = {"median": percentile(values, 0.5), "p95": percentile(values, 0.95), "n": len(values)}
+        return out
+
+    summary = {"overall": block(rows)}
+    if len(kinds) > 1:
+        summary["by_kind"] = {kind: block([r for r in rows if r["kind"] == kind]) for kind in kinds}
+    return summary
+
+
+def run_eval(dataset: Dataset, kb: KnowledgeBase, out_dir: Path, *, llm: str | None = None, k: int | None = None,
+             on_item: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Answer and score every item, write results.jsonl / summary.json / report.html, return the summary."""
+    from eval.report import write_report
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with (out_dir / "results.jsonl").open("w", encoding="utf-8") as f:
+        for item in dataset.items:
+            row = run_item(kb, item, llm, k)
+            rows.append(row)
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            f.flush()
+            if on_item:
+                on_item(row)
+    summary = {"dataset": dataset.name, "path": str(dataset.path), "llm": rows[0]["llm"] if rows else llm,
+               "k": k or kb.settings.search_k, **summarize(rows, dataset.kinds)}
+    (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_report(out_dir / "report.html", summary, rows)
+    return summary
