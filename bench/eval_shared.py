@@ -17,13 +17,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from eval.commands import headline_lines  # noqa: E402
+
 SETS = {
     "gold": ROOT / "eval" / "gold" / "sample_gold.jsonl",
     "crud_news_zh": ROOT.parent / "shared" / "evalsets" / "crud_news_zh",
     "rgb_zh": ROOT.parent / "shared" / "evalsets" / "rgb_zh",
 }
-SHOWN = ("accuracy", "key_facts", "hit@1", "hit@5", "mrr@10", "char_f1", "exact_match", "citation_verbatim",
-         "cites_a_source", "rejection_rate", "false_refusal_rate")
 
 
 def main() -> int:
@@ -42,10 +44,7 @@ def main() -> int:
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
             summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))["overall"]
             print(f"\n{name}  llm={llm}  questions={summary['questions']}  → {out}")
-            for metric in SHOWN:
-                if metric in summary:
-                    m = summary[metric]
-                    print(f"  {metric:<20} {m['mean']:.3f}  [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]  n={m['n']}")
+            print("\n".join("  " + line for line in headline_lines(summary)))
             for lat in ("evidence_ms", "first_token_ms", "total_ms"):
                 if lat in summary:
                     print(f"  {lat:<20} median {summary[lat]['median']:.0f} ms, p95 {summary[lat]['p95']:.0f} ms")

@@ -1,8 +1,10 @@
-"""Evaluation harness: gold sets, metrics, reports.
+"""Evaluation harness: datasets, metrics, runs, reports, comparisons and the CI gate.
 
-``eval/gold/sample_gold.jsonl`` is the project's gold set over the bundled
-sample articles (fields follow ragas: ``user_input``, ``reference``,
-``reference_contexts``, plus ``sources``, ``key_points``, ``answerable``,
-``kind``). The ``rag eval`` command and its metrics arrive with the evaluation
-issue; until then ``tests/test_gold.py`` and ``bench/answer_gold.py`` use it.
+``eval.datasets`` loads the project's gold JSONL (ragas field names) and the
+shared ``docs/`` + ``*.jsonl`` folders; ``eval.metrics`` holds the pure metric
+functions; ``eval.runner`` answers every question through ``rag.chain.ask``
+and writes results.jsonl / summary.json / report.html (``eval.report``);
+``eval.compare`` diffs two runs. ``eval/gate.json`` records the thresholds CI
+holds the gold set to. Ingestion of a dataset's own documents is injected by
+the CLI, so this package never imports ``ingest``.
 """

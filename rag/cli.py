@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rag.cli_parser import Parser as _Parser
 from rag.config import Settings
 from rag.errors import RagError
 
@@ -192,48 +193,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.commands import compare_command, eval_command
+    from ingest.pipeline import ingest_paths
+
     if args.target[0] == "compare":
-        return _eval_compare(args)
+        return compare_command(args.target[1:], args.out)
     if len(args.target) != 1:
         raise RagError("用法：rag eval 数据集 [选项]，或 rag eval compare 评测目录A 评测目录B")
-    from datetime import datetime
-
-    from tqdm import tqdm
-
-    from eval.datasets import load_dataset
-    from eval.runner import dataset_kb, run_eval
-    from ingest.pipeline import ingest_paths
-    from rag.llm import parse_llm
-
-    settings = _settings(args)
-    label = parse_llm(args.llm or settings.llm, settings).label
-    dataset = load_dataset(Path(args.target[0])).limited(args.limit)
-    cache = Path(args.kb_cache) if args.kb_cache else settings.models_dir.parent / "eval-kb"
-    kb = dataset_kb(dataset, settings, lambda kb, paths: ingest_paths(kb, paths), cache)
-    if not kb.sources():
-        raise RagError(f"知识库 {settings.data_dir} 为空：请先运行 rag ingest，或使用带 docs/ 的数据集目录")
-    out = Path(args.out or f"eval_out/{dataset.name}-{label.replace(':', '_')}-{datetime.now():%Y%m%d-%H%M%S}")
-    with tqdm(total=len(dataset.items), desc=f"评测 {dataset.name}", unit="题", file=sys.stderr) as bar:
-        summary = run_eval(dataset, kb, out, llm=args.llm, k=args.k, on_item=lambda row: bar.update(1))
-    overall = summary["overall"]
-    for name in ("accuracy", "key_facts", "hit@1", "hit@5", "mrr@10", "char_f1", "citation_verbatim",
-                 "rejection_rate", "false_refusal_rate"):
-        if name in overall:
-            m = overall[name]
-            print(f"{name:<20} {m['mean']:.3f}  [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]  n={m['n']}")
-    print(f"结果已写入 {out}/（results.jsonl、summary.json、report.html）")
-    return 0
-
-
-def _eval_compare(args: argparse.Namespace) -> int:
-    from eval.compare import compare_runs, write_comparison
-
-    if len(args.target) != 3:
-        raise RagError("用法：rag eval compare 评测目录A 评测目录B")
-    run_a, run_b = Path(args.target[1]), Path(args.target[2])
-    text = write_comparison(compare_runs(run_a, run_b), Path(args.out) if args.out else run_b)
-    print(text)
-    return 0
+    return eval_command(Path(args.target[0]), _settings(args), lambda kb, paths: ingest_paths(kb, paths),
+                        llm=args.llm, k=args.k, limit=args.limit, out=args.out, kb_cache=args.kb_cache)
 
 
 def sample_dir() -> Path:
@@ -241,27 +209,6 @@ def sample_dir() -> Path:
     from importlib import resources
 
     return Path(str(resources.files("rag") / "data" / "sample"))
-
-
-class _Formatter(argparse.HelpFormatter):
-    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
-        super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with its own labels and errors in Chinese."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
-        kwargs["add_help"] = False
-        super().__init__(*args, **kwargs)
-        self._positionals.title = "参数"
-        self._optionals.title = "选项"
-        self.add_argument("-h", "--help", action="help", help="显示帮助并退出")
-
-    def error(self, message: str) -> Any:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"错误：{message}（用 {self.prog} -h 查看用法）\n")
 
 
 def _add_retrieval_options(p: argparse.ArgumentParser, k_help: str) -> None:
