@@ -73,6 +73,10 @@ class Settings(BaseSettings):
         default=40, ge=1, description="Candidates taken from each retriever before fusion."
     )
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    keyword_weight: float = Field(
+        default=1.5, gt=0,
+        description="Weight of the keyword (BM25) ranking in the fusion (dense: 1); 1.5 chosen on the dev sets.",
+    )
     per_source_cap: int = Field(
         default=3, ge=1,
         description="Most chunks one article may take among the k (1 for cross-region questions).",

@@ -111,15 +111,15 @@ def search(
     similarity = dict(dense)
     dense_rank = {cid: r for r, (cid, _) in enumerate(dense, 1)}
     keyword_rank = {cid: r for r, (cid, _) in enumerate(keyword, 1)}
-    for ranks in (dense_rank, keyword_rank):
+    for ranks, weight in ((dense_rank, 1.0), (keyword_rank, settings.keyword_weight)):
         for cid, rank in ranks.items():
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (settings.rrf_k + rank)
-    best = 2.0 / (settings.rrf_k + 1)
+            fused[cid] = fused.get(cid, 0.0) + weight / (settings.rrf_k + rank)
+    best = (1.0 + settings.keyword_weight) / (settings.rrf_k + 1)
     ranked = sorted(fused, key=lambda cid: -fused[cid])
     chunks = kb.manifest.chunks_by_id(ranked)
     ranked = [cid for cid in ranked if cid in chunks]
     cap = 1 if is_cross_case(query) else (diversify_cap or settings.per_source_cap)
     top = diversify(ranked, {cid: chunks[cid].source for cid in ranked}, k, cap)
-    return [SearchHit(chunks[cid], fused[cid] / best, dense_rank.get(cid), keyword_rank.get(cid),
+    return [SearchHit(chunks[cid], min(1.0, fused[cid] / best), dense_rank.get(cid), keyword_rank.get(cid),
                       similarity.get(cid))
             for cid in top]
