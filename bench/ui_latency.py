@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from eval.metrics import percentile  # noqa: E402
 from tests.browser import launch_chromium, new_context, running_app  # noqa: E402
 
 OBSERVER = """() => {
@@ -46,11 +47,6 @@ OBSERVER = """() => {
 def gold_questions(n: int) -> list[str]:
     rows = [json.loads(line) for line in (ROOT / "eval" / "gold" / "sample_gold.jsonl").read_text("utf-8").splitlines()]
     return [r["user_input"] for r in rows if r["answerable"]][:n]
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> int:
@@ -86,14 +82,14 @@ def main() -> int:
         browser.close()
     ev = [r["evidence_ms"] for r in rows]
     tok = [r["first_token_ms"] for r in rows if r["first_token_ms"] is not None]
+    ev_stats = {"median": statistics.median(ev), "p95": percentile(ev, 0.95), "n": len(ev)}
+    tok_stats = {"median": statistics.median(tok), "p95": percentile(tok, 0.95), "n": len(tok)} if tok else None
     summary = {"llm": args.llm or "default", "questions": len(rows), "outside_requests": outside,
-               "evidence_ms": {"median": statistics.median(ev), "p95": p95(ev)},
-               "first_token_ms": {"median": statistics.median(tok), "p95": p95(tok), "n": len(tok)} if tok else None,
-               "rows": rows}
-    print(f"\nEnter → evidence: median {statistics.median(ev):.0f} ms, p95 {p95(ev):.0f} ms")
-    if tok:
-        print(f"Enter → first answer token: median {statistics.median(tok) / 1000:.2f} s, p95 {p95(tok) / 1000:.2f} s "
-              f"({len(tok)}/{len(rows)} answers streamed text)")
+               "evidence_ms": ev_stats, "first_token_ms": tok_stats, "rows": rows}
+    print(f"\nEnter → evidence: median {ev_stats['median']:.0f} ms, p95 {ev_stats['p95']:.0f} ms")
+    if tok_stats:
+        print(f"Enter → first answer token: median {tok_stats['median'] / 1000:.2f} s, "
+              f"p95 {tok_stats['p95'] / 1000:.2f} s ({len(tok)}/{len(rows)} answers streamed text)")
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "ui_latency.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")

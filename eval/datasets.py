@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
+from rag.files import SUPPORTED_SUFFIXES
 
 Spec = tuple[tuple[str, ...], ...]  # every element must appear; any alternative of an element suffices
 
@@ -56,8 +57,9 @@ class Dataset:
         return self if not n else Dataset(self.name, self.path, self.items[:n], self.docs_dir, self.kinds)
 
 
-def _stem(name: str) -> str:
-    return Path(name).stem if Path(name).suffix in {".txt", ".md", ".html", ".htm", ".docx", ".pdf"} else name
+def source_id(name: str) -> str:
+    """A document's id as datasets name it: the file name without a document suffix."""
+    return Path(name).stem if Path(name).suffix.lower() in SUPPORTED_SUFFIXES else name
 
 
 def _strings(value: Any, where: str, name: str) -> tuple[str, ...]:
@@ -100,7 +102,7 @@ def parse_item(row: Any, where: str) -> EvalItem:
     sources = _strings(row.get("sources", row.get("source_doc_ids")), where, "sources")
     return EvalItem(
         id=str(row.get("id") or where), question=question.strip(), references=references,
-        spec=_spec(row.get("answer_spec"), where), sources=tuple(_stem(s) for s in sources),
+        spec=_spec(row.get("answer_spec"), where), sources=tuple(source_id(s) for s in sources),
         answerable=answerable, kind=str(row.get("kind") or ("answerable" if answerable else "unanswerable")),
         key_points=_strings(row.get("key_points"), where, "key_points"),
         contexts=_strings(row.get("reference_contexts"), where, "reference_contexts"),

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from eval.datasets import Dataset, EvalItem
+from eval.datasets import Dataset, EvalItem, source_id
 from eval.metrics import (
     bootstrap_ci,
     char_f1,
@@ -56,10 +56,6 @@ def dataset_kb(dataset: Dataset, settings: Settings, ingest_files: IngestFn, cac
     return kb
 
 
-def _stem(source: str) -> str:
-    return Path(source).stem
-
-
 def score(item: EvalItem, answer: Answer, ranking: list[str], text_of: Callable[[str], str | None]) -> dict[str, Any]:
     """Every metric that applies to ``item`` (absent keys do not apply)."""
     m: dict[str, Any] = {"refused": answer.refused}
@@ -82,22 +78,14 @@ def score(item: EvalItem, answer: Answer, ranking: list[str], text_of: Callable[
         m["key_point_recall"] = key_point_recall(text, item.key_points)
         m["key_facts"] = contains_key_facts({"key_points": item.key_points, "kind": item.kind}, text)
     if item.sources:
-        m["cites_a_source"] = any(_stem(c.source) in item.sources for c in answer.citations)
+        m["cites_a_source"] = any(source_id(c.source) in item.sources for c in answer.citations)
     return m
 
 
 def run_item(kb: KnowledgeBase, item: EvalItem, llm: str | None, k: int | None) -> dict[str, Any]:
     answer = ask(kb, item.question, llm=llm, k=k)
     hits = search(kb, answer.standalone_question or item.question, RANKING_CHUNKS)
-    ranking = list(dict.fromkeys(_stem(h.chunk.source) for h in hits))
-    texts: dict[str, str | None] = {}
-
-    def text_of(source: str) -> str | None:
-        if source not in texts:
-            doc = kb.document(source)
-            texts[source] = doc.text if doc else None
-        return texts[source]
-
+    ranking = list(dict.fromkeys(source_id(h.chunk.source) for h in hits))
     ms = answer.timings_ms
     return {
         "id": item.id, "kind": item.kind, "question": item.question, "answerable": item.answerable,
@@ -105,7 +93,7 @@ def run_item(kb: KnowledgeBase, item: EvalItem, llm: str | None, k: int | None) 
         "notice": answer.notice, "citations": [c.to_json() for c in answer.citations],
         "evidence": [c.to_json() for c in answer.evidence], "gold_sources": list(item.sources),
         "retrieved_sources": ranking[:10],
-        "metrics": score(item, answer, ranking, text_of),
+        "metrics": score(item, answer, ranking, kb.text_lookup()),
         "timings_ms": {"evidence_ms": ms.get("evidence"), "first_token_ms": ms.get("first_token"),
                        "total_ms": ms.get("total")},
     }

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import IngestError
-from rag.types import SUPPORTED_SUFFIXES
+from rag.files import check_file
 
 _CJK_ENCODINGS = ["utf_8", "gb18030", "gbk", "big5", "utf_16"]
 _MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -30,13 +30,8 @@ class LoadedText:
 
 def read_checked(path: Path, source: str, max_bytes: int) -> bytes:
     """The raw bytes of a supported, non-empty file within the size limit."""
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise IngestError(source, f"不支持的文件类型“{suffix or '无扩展名'}”（支持 txt、md、docx、pdf、html）")
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise IngestError(source, f"文件过大（{size / 1048576:.1f} MB，上限 {max_bytes / 1048576:.0f} MB）")
+        check_file(path, source, max_bytes)
         data = path.read_bytes()
     except OSError as err:
         raise IngestError(source, f"无法读取文件（{err.strerror or err}）") from err

@@ -25,8 +25,9 @@ from ingest.clean import clean_text
 from ingest.loaders import parse_bytes, read_checked
 from ingest.metadata import extract_metadata
 from rag.errors import IngestError, RagError
+from rag.files import SUPPORTED_SUFFIXES
 from rag.knowledge import KnowledgeBase
-from rag.types import SUPPORTED_SUFFIXES, Chunk, Document, FileOutcome, IngestReport
+from rag.types import Chunk, Document, FileOutcome, IngestReport
 
 _EMBED_BATCH_CHUNKS = 128  # chunks embedded together across files; progress moves per flush
 

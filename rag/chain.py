@@ -124,8 +124,7 @@ def ask_stream(
         chat_model, notice = _load_model(choice, settings)  # after the evidence is on screen
     if chat_model is None:
         timer.mark("generate")
-        composed = replace(base, text=compose_answer(standalone, evidence), citations=evidence, notice=notice)
-        yield _final(kb, composed, timer)
+        yield _final(kb, _evidence_answer(base, notice), timer)
         return
 
     slots = generation_slots(settings.llm_concurrency)
@@ -134,8 +133,7 @@ def ask_stream(
         if not slots.acquire(timeout=settings.llm_timeout_s):
             busy = "模型繁忙（排队超时），以下为根据原文摘录整理的答案。"
             timer.mark("generate")
-            yield _final(kb, replace(base, text=compose_answer(standalone, evidence), citations=evidence,
-                                     notice=busy), timer)
+            yield _final(kb, _evidence_answer(base, busy), timer)
             return
     try:
         yield from _generate(kb, chat_model, base, picked, timer)
@@ -160,8 +158,7 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
     except Exception as exc:  # the user still gets the evidence-only answer
         timer.mark("generate")
         fallback = f"模型生成失败（{type(exc).__name__}: {str(exc)[:120]}），以下为根据原文摘录整理的答案。"
-        yield _final(kb, replace(base, text=compose_answer(standalone, evidence), citations=evidence,
-                                 notice=fallback), timer)
+        yield _final(kb, _evidence_answer(base, fallback), timer)
         return
     timer.mark("generate")
     yield _final(kb, _from_model("".join(tokens), base, picked), timer)
@@ -208,23 +205,20 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence]) -> Answer:
         return replace(base, text=refusal_text([], related), refused=True, citations=related)
     if content_chars(parsed.text) < _MIN_ANSWER_CHARS:
         # e.g. "[1][2]、[3]": marks without a statement
-        return replace(base, text=compose_answer(base.standalone_question, evidence), citations=evidence,
-                       notice="模型的回答没有实质内容，以下为根据原文摘录整理的答案。")
+        return _evidence_answer(base, "模型的回答没有实质内容，以下为根据原文摘录整理的答案。")
     by_n = {c.n: c for c in evidence}
     cited = tuple(by_n[n] for n in sorted(parsed.cited))
     return replace(base, text=parsed.text, citations=cited, flagged=parsed.flagged)
 
 
+def _evidence_answer(base: Answer, notice: str) -> Answer:
+    """The evidence-only answer (quotes grouped by article and place), with ``notice`` saying why."""
+    return replace(base, text=compose_answer(base.standalone_question, base.evidence), citations=base.evidence,
+                   notice=notice)
+
+
 def _final(kb: KnowledgeBase, answer: Answer, timer: _Timer) -> Event:
-    texts: dict[str, str | None] = {}
-
-    def text_of(source: str) -> str | None:
-        if source not in texts:
-            doc = kb.document(source)
-            texts[source] = doc.text if doc else None
-        return texts[source]
-
-    verified = tuple(verify_quotes(answer.citations, text_of))
+    verified = tuple(verify_quotes(answer.citations, kb.text_lookup()))
     return Event("answer", answer=replace(answer, citations=verified, timings_ms=_timings(timer)))
 
 

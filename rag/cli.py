@@ -146,8 +146,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _print_citations(citations: Any) -> None:
+    from rag.compose import regions_text
+
     for c in citations:
-        place = "、".join(c.regions) or "未注明地区"
+        place = regions_text(c)
         print(f"[{c.n}] {c.source}  《{c.title}》  {place}  第 {c.start}–{c.end} 字")
         print(f"    “{c.quote}”")
 

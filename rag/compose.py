@@ -21,9 +21,17 @@ from rag.types import Citation
 _NUMERALS = "一二三四五六七八九十"
 
 
+NO_REGION = "未注明地区"
+
+
 def place_of(c: Citation) -> str:
     """The place a passage is labelled with: its first region."""
-    return c.regions[0] if c.regions else "未注明地区"
+    return c.regions[0] if c.regions else NO_REGION
+
+
+def regions_text(c: Citation) -> str:
+    """Every region of a passage's article, for listings: "四川省乐山市、四川省自贡市"."""
+    return "、".join(c.regions) or NO_REGION
 
 
 def _groups(evidence: Sequence[Citation]) -> list[list[Citation]]:

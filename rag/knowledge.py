@@ -16,7 +16,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -100,6 +100,22 @@ class KnowledgeBase:
 
     def document(self, source: str) -> Document | None:
         return self.manifest.document(source)
+
+    def text_lookup(self) -> Callable[[str], str | None]:
+        """Stored article text by source name, each read at most once by the returned function.
+
+        For one unit of work (an answer's citations, one evaluated question, one chat
+        turn); a fresh lookup sees documents stored after it was made.
+        """
+        texts: dict[str, str | None] = {}
+
+        def text_of(source: str) -> str | None:
+            if source not in texts:
+                doc = self.document(source)
+                texts[source] = doc.text if doc else None
+            return texts[source]
+
+        return text_of
 
     def is_unchanged(self, source: str, sha256: str) -> bool:
         known = self.manifest.sha256_of(source)

@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# File types ingestion reads (``rag ingest`` and the UI upload share this list).
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".docx", ".pdf", ".html", ".htm"})
-
 
 @dataclass(frozen=True)
 class Document:

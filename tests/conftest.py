@@ -15,6 +15,7 @@ import pytest
 
 from rag.cli import sample_dir
 from rag.config import Settings
+from tests.processes import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -44,16 +45,10 @@ def sample_kb(tmp_path_factory, embeddings):
     return kb
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory) -> Iterator[tuple[str, int]]:
     """A real `chroma run` server on 127.0.0.1 with its own folder."""
-    port = _free_port()
+    port = free_port()
     folder = tmp_path_factory.mktemp("chroma-server")
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
@@ -71,11 +66,7 @@ def chroma_server(tmp_path_factory) -> Iterator[tuple[str, int]]:
                 time.sleep(0.3)
         yield "127.0.0.1", port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 15)
 
 
 @pytest.fixture(params=["embedded", "server"])

@@ -151,7 +151,7 @@ def test_upload_then_delete_changes_what_the_chat_finds(tmp_path, embeddings):
     assert not (kb.settings.data_dir / "uploads" / "青松县红色驿站.txt").exists()
     after = list(app.ask("青松县建成了多少个红色驿站？", [], "none", ALL_REGIONS, []))[-1][1][0].answer
     assert all(c.source != "青松县红色驿站.txt" for c in after.evidence)
-    assert region_choices(kb) == [ALL_REGIONS]
+    assert region_choices(kb.sources()) == [ALL_REGIONS]
 
 
 def test_gradio_is_kept_off_the_network(monkeypatch):

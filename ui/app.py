@@ -16,14 +16,15 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from rag.chain import ask_stream
-from rag.errors import RagError
+from rag.errors import IngestError, RagError
+from rag.files import check_file
 from rag.knowledge import KnowledgeBase
-from rag.types import SUPPORTED_SUFFIXES, FileOutcome, IngestReport, Turn
+from rag.types import FileOutcome, IngestReport, SourceInfo, Turn
 from ui.examples import example_questions
 from ui.export import export_files
 from ui.feedback import append_feedback
@@ -55,27 +56,25 @@ def mode_note(mode: str) -> str:
     return "仅原文摘录：不调用模型，约 0.1 秒给出按文章和地区整理的原文摘录，每句都有出处。"
 
 
-def region_choices(kb: KnowledgeBase) -> list[str]:
-    counts = Counter(r for s in kb.sources() for r in s.regions)
+def region_choices(infos: Sequence[SourceInfo]) -> list[str]:
+    counts = Counter(r for s in infos for r in s.regions)
     return [ALL_REGIONS] + [r for r, _ in counts.most_common()]
 
 
-def source_choices(kb: KnowledgeBase) -> list[tuple[str, str]]:
-    return [(f"{s.title}（{s.source}）", s.source) for s in kb.sources()]
+def source_choices(infos: Sequence[SourceInfo]) -> list[tuple[str, str]]:
+    return [(f"{s.title}（{s.source}）", s.source) for s in infos]
 
 
-def documents_rows(kb: KnowledgeBase) -> list[list[Any]]:
-    return [[s.source, s.title, "、".join(s.regions), s.chunks, s.ingested_at[:19]] for s in kb.sources()]
+def documents_rows(infos: Sequence[SourceInfo]) -> list[list[Any]]:
+    return [[s.source, s.title, "、".join(s.regions), s.chunks, s.ingested_at[:19]] for s in infos]
 
 
 def check_upload(path: Path, max_mb: float) -> str:
-    """'' when the file may be ingested, else a Chinese reason naming it."""
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        kinds = "、".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
-        return f"{path.name}：不支持的文件类型“{path.suffix or '无扩展名'}”，可上传 {kinds}"
-    size_mb = path.stat().st_size / 1024 / 1024
-    if size_mb > max_mb:
-        return f"{path.name}：文件大小 {size_mb:.1f} MB，超过 {max_mb:g} MB 上限"
+    """'' when the file may be ingested, else the Chinese reason ``rag ingest`` would give, naming it."""
+    try:
+        check_file(path, path.name, int(max_mb * 1024 * 1024))
+    except IngestError as err:
+        return str(err)
     return ""
 
 
@@ -113,13 +112,13 @@ class ChatApp:
                 sources: list[str] | None) -> Iterator[tuple[Any, ...]]:
         import gradio as gr
 
-        last = 0.0
+        last, text_of = 0.0, self.kb.text_lookup()
         for event in ask_stream(self.kb, turn.question, llm=mode, history=history,
                                 region=None if region in (None, "", ALL_REGIONS) else region,
                                 sources=sources or None):
             if event.kind == "evidence":
                 turn.evidence, turn.status = event.evidence, "正在生成回答…" if mode != "none" else ""
-                fill_windows(turn, self._text_of)
+                fill_windows(turn, text_of)
             elif event.kind == "waiting":
                 turn.status = "模型正忙，已排队等待…"
             elif event.kind == "token":
@@ -128,16 +127,12 @@ class ChatApp:
                     continue
             elif event.answer is not None:
                 turn.answer, turn.status = event.answer, ""
-                fill_windows(turn, self._text_of)
+                fill_windows(turn, text_of)
                 md, docx = export_files(event.answer, self.export_dir / turn.uid)
                 yield conversation_html(turns), turns, "", str(md), str(docx)
                 return
             last = time.monotonic()
             yield conversation_html(turns), turns, "", gr.skip(), gr.skip()
-
-    def _text_of(self, source: str) -> str | None:
-        doc = self.kb.document(source)
-        return doc.text if doc else None
 
     def vote(self, turns: list[ChatTurn], evt: Any) -> tuple[str, list[ChatTurn]]:
         data = getattr(evt, "_data", None) or {}
@@ -191,11 +186,12 @@ class ChatApp:
         """Updates for the document table and every picker after the knowledge base changed."""
         import gradio as gr
 
-        sources = source_choices(self.kb)
-        return (documents_rows(self.kb), gr.update(choices=region_choices(self.kb)),
+        infos = self.kb.sources()
+        sources = source_choices(infos)
+        return (documents_rows(infos), gr.update(choices=region_choices(infos)),
                 gr.update(choices=sources), gr.update(choices=sources, value=None))
 
     def examples(self) -> list[str]:
         infos = self.kb.sources()
         texts = (d.text for d in (self.kb.document(s.source) for s in infos) if d is not None)
-        return example_questions(texts, region_choices(self.kb)[1:])
+        return example_questions(texts, region_choices(infos)[1:])

@@ -10,13 +10,18 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+from rag.compose import regions_text
 from rag.types import Answer, Citation
 
 _UNSAFE = re.compile(r"[^\w\u4e00-\u9fff-]+")
 
 
-def _place(c: Citation) -> str:
-    return "、".join(c.regions) or "未注明地区"
+def _quote_label(c: Citation) -> str:
+    return f"《{c.title}》（{c.source}，{regions_text(c)}，第 {c.start}–{c.end} 字）"
+
+
+def _source_line(c: Citation) -> str:
+    return f"《{c.title}》 {c.source}（{regions_text(c)}）"
 
 
 def _sources(answer: Answer) -> list[Citation]:
@@ -34,10 +39,10 @@ def to_markdown(answer: Answer, when: datetime | None = None) -> str:
         lines += [f"> 提示：{answer.notice}", ""]
     lines += ["## 回答", "", answer.text, "", "## 原文摘录", ""]
     for c in answer.citations or answer.evidence:
-        lines += [f"**[{c.n}]** 《{c.title}》（{c.source}，{_place(c)}，第 {c.start}–{c.end} 字）", "",
+        lines += [f"**[{c.n}]** {_quote_label(c)}", "",
                   f"> {c.quote}", ""]
     lines += ["## 来源", ""]
-    lines += [f"- 《{c.title}》 {c.source}（{_place(c)}）" for c in _sources(answer)]
+    lines += [f"- {_source_line(c)}" for c in _sources(answer)]
     lines += ["", f"*导出时间 {when:%Y-%m-%d %H:%M}；回答方式 {answer.llm}*", ""]
     return "\n".join(lines)
 
@@ -54,11 +59,11 @@ def to_docx(answer: Answer, path: Path, when: datetime | None = None) -> Path:
     doc.add_paragraph(answer.text)
     doc.add_heading("原文摘录", level=2)
     for c in answer.citations or answer.evidence:
-        doc.add_paragraph(f"[{c.n}] 《{c.title}》（{c.source}，{_place(c)}，第 {c.start}–{c.end} 字）")
+        doc.add_paragraph(f"[{c.n}] {_quote_label(c)}")
         doc.add_paragraph(c.quote, style="Quote")
     doc.add_heading("来源", level=2)
     for c in _sources(answer):
-        doc.add_paragraph(f"《{c.title}》 {c.source}（{_place(c)}）", style="List Bullet")
+        doc.add_paragraph(_source_line(c), style="List Bullet")
     doc.add_paragraph(f"导出时间 {when:%Y-%m-%d %H:%M}；回答方式 {answer.llm}")
     doc.save(str(path))
     return path

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.types import SUPPORTED_SUFFIXES
+from rag.files import SUPPORTED_KINDS
 from ui.app import ALL_REGIONS, ChatApp, answer_modes, documents_rows, mode_note, region_choices, source_choices
 from ui.render import CHAT_CSS, CHAT_JS, conversation_html
 
@@ -24,6 +24,7 @@ def build_blocks(app: ChatApp) -> Any:
     settings = app.settings
     modes = answer_modes(settings)
     default_mode = settings.llm if settings.llm in {v for _, v in modes} else modes[0][1]
+    infos = app.kb.sources()
     with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
         turns = gr.State([])
         gr.Markdown(f"## {TITLE}\n根据已导入的党建文章回答问题，每句话都标注出处，可点击 [n] 查看原文。")
@@ -41,24 +42,24 @@ def build_blocks(app: ChatApp) -> Any:
             with gr.Column(scale=1):
                 mode = gr.Radio(modes, value=default_mode, label="回答方式", elem_id="mode")
                 note = gr.Markdown(mode_note(default_mode), elem_id="mode-note")
-                region = gr.Dropdown(region_choices(app.kb), value=ALL_REGIONS, label="地区",
+                region = gr.Dropdown(region_choices(infos), value=ALL_REGIONS, label="地区",
                                      elem_id="region")
-                sources = gr.Dropdown(source_choices(app.kb), value=[], multiselect=True,
+                sources = gr.Dropdown(source_choices(infos), value=[], multiselect=True,
                                       label="限定文章（不选则全部）", elem_id="sources")
                 md_file = gr.DownloadButton("导出 Markdown", value=None, elem_id="export-md")
                 docx_file = gr.DownloadButton("导出 Word", value=None, elem_id="export-docx")
         with gr.Tab("知识库"):
-            kinds = "、".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
             upload = gr.File(file_count="multiple", elem_id="upload",  # types checked server-side, in Chinese
-                             label=f"上传文章（{kinds}；单个不超过 {settings.max_file_mb:g} MB；同名文件会替换原文档）")
+                             label=f"上传文章（{SUPPORTED_KINDS}；单个不超过 {settings.max_file_mb:g} MB；"
+                                   "同名文件会替换原文档）")
             import_btn = gr.Button("导入", variant="primary", elem_id="import")
             kb_message = gr.Markdown(elem_id="kb-message")
             import_table = gr.Dataframe(headers=["文件", "结果", "片段数", "说明"], interactive=False,
                                         label="导入结果", elem_id="import-result")
-            docs = gr.Dataframe(documents_rows(app.kb), headers=["文件", "标题", "地区", "片段数", "导入时间"],
+            docs = gr.Dataframe(documents_rows(infos), headers=["文件", "标题", "地区", "片段数", "导入时间"],
                                 interactive=False, label="已导入的文档", elem_id="documents")
             with gr.Row():
-                delete_pick = gr.Dropdown(source_choices(app.kb), value=None, label="选择要删除的文档",
+                delete_pick = gr.Dropdown(source_choices(infos), value=None, label="选择要删除的文档",
                                           elem_id="delete-pick")
                 delete_btn = gr.Button("删除", variant="stop", elem_id="delete")
 

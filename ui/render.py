@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from rag.compose import regions_text
 from rag.types import Answer, Citation
 
 SOURCE_WINDOW_CHARS = 1500  # article text shown on each side of a quoted span
@@ -107,15 +108,11 @@ def answer_html(text: str, uid: str, known: Sequence[int]) -> str:
     return "".join(out)
 
 
-def _place(c: Citation) -> str:
-    return "、".join(c.regions) or "未注明地区"
-
-
 def evidence_item(uid: str, c: Citation, window: str) -> str:
     viewer = (f'<details class="viewer"><summary>查看原文（第 {c.start}–{c.end} 字）</summary>'
               f'<div class="article">{window}</div></details>') if window else ""
     return (f'<div class="ev" id="{uid}-e{c.n}"><div class="meta"><b>[{c.n}]</b> {esc(c.source)}'
-            f' 《{esc(c.title)}》 {esc(_place(c))}</div><blockquote>{esc(c.quote)}</blockquote>{viewer}</div>')
+            f' 《{esc(c.title)}》 {esc(regions_text(c))}</div><blockquote>{esc(c.quote)}</blockquote>{viewer}</div>')
 
 
 def turn_html(turn: ChatTurn) -> str:
