@@ -87,6 +87,8 @@ def test_answer_with_evidence_and_clickable_citation(page):
     assert re.search(r"\[1\] \d{3}_\w+\.txt 《.+》", first.locator(".meta").inner_text())
     viewer = first.locator("details.viewer")
     assert viewer.get_attribute("open") is None
+    joins: list[str] = []
+    page.on("request", lambda r: joins.append(r.url) if "/queue/join" in r.url else None)
     turn.locator("a.cite").first.click()
     span = first.locator("mark.span")
     span.wait_for(state="visible")
@@ -94,6 +96,7 @@ def test_answer_with_evidence_and_clickable_citation(page):
     assert span.inner_text() == first.locator("blockquote").inner_text()
     page.wait_for_function("(el) => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= "
                            "window.innerHeight; }", arg=span.element_handle(), timeout=5000)  # scrolled into view
+    assert joins == [], "a citation click must stay in the browser (a server round trip re-renders the chat)"
     page.screenshot(path=str(ARTIFACTS / "chat_answer.png"), full_page=True)
 
 

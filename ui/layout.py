@@ -71,11 +71,12 @@ def build_blocks(app: ChatApp) -> Any:
         clear.click(lambda: (conversation_html([]), []), outputs=[chat, turns])
         def vote_handler(turn_list: list, evt: Any) -> tuple[Any, ...]:
             if not (getattr(evt, "_data", None) or {}).get("vote"):
-                return gr.skip(), gr.skip()  # a click that is not a vote must not re-render the chat
+                return gr.skip(), gr.skip()
             return app.vote(turn_list, evt)
 
         vote_handler.__annotations__ = {"turn_list": list, "evt": gr.EventData}  # gradio injects evt by type
-        chat.click(vote_handler, inputs=[turns], outputs=[chat, turns])
+        # votes come as 'like' from CHAT_JS; plain clicks (citations) never reach the server
+        chat.like(vote_handler, inputs=[turns], outputs=[chat, turns], show_progress="hidden")
         mode.change(mode_note, inputs=[mode], outputs=[note])
         refresh_outputs = [docs, region, sources, delete_pick]
 

@@ -35,12 +35,13 @@ element.addEventListener('click', (ev) => {
     const viewer = item.querySelector('details.viewer');
     if (viewer) viewer.open = true;
     const span = item.querySelector('mark.span') || item;
-    span.scrollIntoView({block: 'center', behavior: 'instant'});
+    const show = () => span.scrollIntoView({block: 'center', behavior: 'instant'});
+    show(); requestAnimationFrame(() => requestAnimationFrame(show));  // again after late layout shifts
     item.classList.remove('flash'); void item.offsetWidth; item.classList.add('flash');
     return;
   }
   const vote = ev.target.closest('button.vote');
-  if (vote) trigger('click', {turn: vote.dataset.turn, vote: vote.dataset.vote});
+  if (vote) trigger('like', {turn: vote.dataset.turn, vote: vote.dataset.vote});
 });
 """
 
