@@ -109,13 +109,15 @@ def _flush(kb: KnowledgeBase, batch: list[_Prepared],
         return []
     all_chunks = [c for p in batch for c in p.chunks]
     vectors = kb.embed_chunks(all_chunks)
-    outcomes, offset = [], 0
+    items, offset = [], 0
     for prepared in batch:
         n = len(prepared.chunks)
-        kb.put(prepared.doc, prepared.chunks, vectors[offset:offset + n])
+        items.append((prepared.doc, prepared.chunks, vectors[offset:offset + n]))
         offset += n
-        outcomes.append(FileOutcome(prepared.doc.source, prepared.status, chunks=n))
-        report(outcomes[-1])
+    kb.put_many(items)
+    outcomes = [FileOutcome(p.doc.source, p.status, chunks=len(p.chunks)) for p in batch]
+    for outcome in outcomes:
+        report(outcome)
     return outcomes
 
 
@@ -128,6 +130,7 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingest ``paths`` (files or folders) into ``kb``; see the module docstring."""
     started = time.perf_counter()
+    before = kb.timer.snapshot()
     report = on_file or (lambda outcome: None)
     files, outcomes = discover(paths)
     for outcome in outcomes:
@@ -139,7 +142,8 @@ def ingest_paths(
         batch: list[_Prepared] = []
         batch_chunks = 0
         for path, source in files:
-            prepared = _prepare(kb, path, source)
+            with kb.timer.stage("prepare"):
+                prepared = _prepare(kb, path, source)
             if isinstance(prepared, FileOutcome):
                 outcomes.append(prepared)
                 report(prepared)
@@ -152,7 +156,9 @@ def ingest_paths(
         outcomes.extend(_flush(kb, batch, report))
         if sync:
             outcomes.extend(_sync_removals(kb, paths, {s for _, s in files}, report))
-    return IngestReport(tuple(outcomes), time.perf_counter() - started)
+        with kb.timer.stage("bm25"):
+            kb.keyword.refresh()  # built now, so the first question does not pay for it
+    return IngestReport(tuple(outcomes), time.perf_counter() - started, kb.timer.since(before))
 
 
 def _sync_removals(kb: KnowledgeBase, folders: Iterable[Path], present: set[str],

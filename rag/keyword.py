@@ -63,6 +63,10 @@ class KeywordIndex:
         self._ids: list[str] = []
         self._sources: np.ndarray = np.array([], dtype=object)
 
+    def refresh(self) -> None:
+        """Bring the index up to the manifest now (after an ingest) rather than at the next search."""
+        self._ensure()
+
     def _ensure(self) -> None:
         generation = self.manifest.generation
         if generation == self._generation:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,6 +29,7 @@ from rag.errors import RagError
 from rag.keyword import KeywordIndex, tokenize
 from rag.manifest import Manifest
 from rag.regions import load_gazetteer
+from rag.timing import StageTimer
 from rag.types import Chunk, Document, SourceInfo
 from rag.vectorstore import VectorStore
 
@@ -58,6 +59,7 @@ class KnowledgeBase:
         self.keyword = KeywordIndex(self.manifest, settings.bm25_dir)
         self._embeddings = embeddings
         self._chroma_client = chroma_client
+        self.timer = StageTimer()  # seconds spent embedding / in Chroma / in the manifest
 
     @property
     def embeddings(self) -> SentenceTransformerEmbeddings:
@@ -124,14 +126,27 @@ class KnowledgeBase:
     # -- writing (call inside write_lock) ---------------------------------------
     def put(self, doc: Document, chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Store ``doc`` with its chunks and their vectors, replacing any earlier version."""
-        old_ids = set(self.manifest.chunk_ids(doc.source))
-        tags = load_gazetteer().tags(doc.regions)
-        self.vectors.upsert(chunks, vectors, tags)
-        self.manifest.put(doc, chunks, [tokenize(f"{doc.title}\n{c.text}") for c in chunks],
-                          self.settings.embedding_model)
-        stale = sorted(old_ids - {c.chunk_id for c in chunks})
-        if stale:
-            self.vectors.delete(stale)
+        self.put_many([(doc, chunks, vectors)])
+
+    def put_many(self, items: Sequence[tuple[Document, list[Chunk], np.ndarray]]) -> None:
+        """``put`` for several documents: one Chroma write for all vectors, then each manifest row.
+
+        An interruption after the vector write leaves orphan vectors, which ``check`` removes.
+        """
+        gazetteer = load_gazetteer()
+        all_chunks = [c for _, chunks, _ in items for c in chunks]
+        tags = [gazetteer.tags(doc.regions) for doc, chunks, _ in items for _ in chunks]
+        with self.timer.stage("chroma"):
+            self.vectors.upsert(all_chunks, np.concatenate([v for _, _, v in items]), tags)
+        for doc, chunks, _ in items:
+            old_ids = set(self.manifest.chunk_ids(doc.source))
+            with self.timer.stage("manifest"):
+                self.manifest.put(doc, chunks, [tokenize(f"{doc.title}\n{c.text}") for c in chunks],
+                                  self.settings.embedding_model)
+            stale = sorted(old_ids - {c.chunk_id for c in chunks})
+            if stale:
+                with self.timer.stage("chroma"):
+                    self.vectors.delete(stale)
 
     def remove(self, source: str) -> bool:
         ids = self.manifest.chunk_ids(source)
@@ -153,8 +168,8 @@ class KnowledgeBase:
             by_id = self.manifest.chunks_by_id(missing)
             for source in sorted({c.source for c in by_id.values()}):
                 doc_chunks = [c for c in by_id.values() if c.source == source]
-                self.vectors.upsert(doc_chunks, self.embed_chunks(doc_chunks),
-                                    load_gazetteer().tags(doc_chunks[0].regions))
+                tags = load_gazetteer().tags(doc_chunks[0].regions)
+                self.vectors.upsert(doc_chunks, self.embed_chunks(doc_chunks), [tags] * len(doc_chunks))
         return CheckReport(len(orphans), len(missing), repair and bool(orphans or missing))
 
     def _sample_present(self, ids: set[str], size: int = 50) -> bool:
@@ -163,7 +178,10 @@ class KnowledgeBase:
 
     def embed_chunks(self, chunks: list[Chunk]) -> np.ndarray:
         """Document vectors of chunks; the article title is given to the model with each."""
-        return self.embeddings.encode([embedding_text(c) for c in chunks])
+        texts = [embedding_text(c) for c in chunks]
+        embeddings = self.embeddings  # loading the model is not embedding time
+        with self.timer.stage("embed"):
+            return embeddings.encode(texts)
 
 
 def embedding_text(chunk: Chunk) -> str:

@@ -184,6 +184,7 @@ class IngestReport:
 
     outcomes: tuple[FileOutcome, ...]
     seconds: float
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (see ingest.pipeline)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

@@ -12,6 +12,7 @@ Deliberately not here: computing embeddings or keyword search.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -93,14 +94,15 @@ class VectorStore:
             )
         self.space = settings.hnsw_space
 
-    def upsert(self, chunks: list[Chunk], vectors: np.ndarray, region_tags: list[str]) -> None:
+    def upsert(self, chunks: list[Chunk], vectors: np.ndarray, region_tags: Sequence[Sequence[str]]) -> None:
+        """Write chunks with their vectors; ``region_tags[i]`` are chunk i's region filter tags."""
         if not chunks:
             return
         metadatas = []
-        for c in chunks:
+        for c, tags in zip(chunks, region_tags, strict=True):
             meta: dict[str, Any] = {"source": c.source, "start": c.start, "end": c.end, "ordinal": c.ordinal}
-            if region_tags:
-                meta["regions"] = list(region_tags)
+            if tags:
+                meta["regions"] = list(tags)
             metadatas.append(meta)
         for i in range(0, len(chunks), 1000):
             part = slice(i, i + 1000)
