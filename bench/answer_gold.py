@@ -5,10 +5,12 @@ and prints: share of answerable questions whose answer contains the reference
 facts (all key points; at least half for multi-region questions), refusal
 rate on unanswerable questions, false-refusal rate on answerable ones, share of
 citation quotes equal to the cited article's text at the stated offsets (and
-found verbatim in the raw file), and median / p95 time to evidence and to first
-generated token. Per-question rows go to ``--out`` as JSONL.
+found verbatim in the raw file), median / p95 time to evidence and to the first
+and last generated token, and the prompt size in the model's own tokens (the
+chat template applied by the local llama.cpp server, counted by its /tokenize).
+Per-question rows go to ``--out`` as JSONL.
 
-    python bench/answer_gold.py --llm none --llm local:0.5b --llm local:1.5b
+    python bench/answer_gold.py --llm none --llm local:0.5b --llm local:1.5b [--limit 24]
 
 Uses the knowledge base of the current settings (``rag ingest`` the sample first).
 The full evaluation harness with intervals and reports is ``rag eval``.
@@ -19,16 +21,41 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import urllib.request
 from pathlib import Path
 
 from eval.metrics import contains_key_facts
-from rag.chain import ask
+from rag.chain import SYSTEM_PROMPT, HUMAN_PROMPT, model_question, ask, evidence_block
 from rag.config import Settings
 from rag.knowledge import KnowledgeBase
+from rag.llm import local_server, parse_llm
+from rag.models import resolve_chat_model
 
 
 def _p95(values: list[float]) -> float:
     return sorted(values)[max(0, round(0.95 * len(values)) - 1)] if values else float("nan")
+
+
+def _post(url: str, key: str, body: dict) -> dict:
+    request = urllib.request.Request(url, json.dumps(body).encode(), method="POST", headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=30) as resp:  # 127.0.0.1 only
+        return json.loads(resp.read())
+
+
+def prompt_tokens(kb: KnowledgeBase, llm: str, answer: object) -> int | None:
+    """Tokens of the prompt the local model read for ``answer`` (None when no model ran)."""
+    choice = parse_llm(llm, kb.settings)
+    if choice.kind != "local" or "first_token" not in answer.timings_ms:  # type: ignore[attr-defined]
+        return None
+    s = kb.settings
+    server = local_server(resolve_chat_model(choice.model, s.models_dir), s.llm_threads, s.llm_context)
+    human = HUMAN_PROMPT.format(context=evidence_block(answer.evidence),  # type: ignore[attr-defined]
+                          question=model_question(answer.standalone_question))  # type: ignore[attr-defined]
+    root = server.base_url[: -len("/v1")]
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": human}]
+    templated = _post(root + "/apply-template", server.api_key, {"messages": messages})["prompt"]
+    return len(_post(root + "/tokenize", server.api_key, {"content": templated})["tokens"])
 
 
 def run(kb: KnowledgeBase, items: list[dict], llm: str, raw_dir: Path | None) -> list[dict]:
@@ -44,6 +71,7 @@ def run(kb: KnowledgeBase, items: list[dict], llm: str, raw_dir: Path | None) ->
             "correct": (not a.refused) and contains_key_facts(item, a.text) if item["answerable"] else a.refused,
             "citations": len(a.citations), "exact": sum(exact), "in_raw": sum(in_raw),
             "flagged": len(a.flagged), "notice": a.notice, "timings_ms": a.timings_ms,
+            "prompt_tokens": prompt_tokens(kb, llm, a),
         })
     return rows
 
@@ -64,7 +92,12 @@ def summarize(llm: str, rows: list[dict]) -> None:
           f"未注明出处的句子: {sum(r['flagged'] for r in rows)}")
     print(f"出现原文摘录用时 中位数 {statistics.median(ev):.0f} ms，p95 {_p95(ev):.0f} ms")
     if ft:
+        last = [r["timings_ms"]["generate"] for r in rows if "first_token" in r["timings_ms"]]
+        pt = [r["prompt_tokens"] for r in rows if r["prompt_tokens"]]
         print(f"首个生成词用时 中位数 {statistics.median(ft):.0f} ms，p95 {_p95(ft):.0f} ms（{len(ft)} 题调用了模型）")
+        print(f"最后一个生成词用时 中位数 {statistics.median(last):.0f} ms，p95 {_p95(last):.0f} ms")
+        if pt:
+            print(f"提示词长度（模型词元）中位数 {statistics.median(pt):.0f}，p95 {_p95(pt):.0f}，最大 {max(pt)}")
     print(f"降级/提示: {sum(1 for r in rows if r['notice'])} 题")
 
 
@@ -74,8 +107,10 @@ def main() -> None:
     parser.add_argument("--llm", action="append", default=None)
     parser.add_argument("--raw-dir", default="rag/data/sample", help="folder of the original files")
     parser.add_argument("--out", default="bench/out")
+    parser.add_argument("--limit", type=int, default=0, help="the first N questions (0 = all)")
     args = parser.parse_args()
     items = [json.loads(line) for line in Path(args.gold).read_text("utf-8").splitlines() if line.strip()]
+    items = items[: args.limit or None]
     kb = KnowledgeBase(Settings())
     ask(kb, items[0]["user_input"], llm="none")  # warm-up: embedding model, indexes
     out = Path(args.out)

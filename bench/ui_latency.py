@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from eval.metrics import percentile  # noqa: E402
+from bench.startup import memory_mb  # noqa: E402
 from tests.browser import launch_chromium, new_context, running_app  # noqa: E402
 
 OBSERVER = """() => {
@@ -60,7 +61,9 @@ def main() -> int:
     rag = str(Path(sys.executable).parent / "rag")
     subprocess.run([rag, "--data-dir", str(data), "ingest", "-q"], check=True)
     rows = []
-    with running_app(data, {}, ["--llm", args.llm] if args.llm else []) as url, sync_playwright() as pw:
+    procs: list = []
+    with running_app(data, {}, ["--llm", args.llm] if args.llm else [], started=procs) as url, \
+            sync_playwright() as pw:
         browser = launch_chromium(pw)
         outside: list[str] = []
         page = new_context(browser, url, outside).new_page()
@@ -80,12 +83,14 @@ def main() -> int:
             print(f"evidence {row['evidence_ms'] / 1000:5.2f} s  first token {tok} s  "
                   f"done {row['done_ms'] / 1000:6.2f} s  {question}", flush=True)
         browser.close()
+        memory = memory_mb(procs[0].pid)  # the serving process after answering, model loaded
     ev = [r["evidence_ms"] for r in rows]
     tok = [r["first_token_ms"] for r in rows if r["first_token_ms"] is not None]
     ev_stats = {"median": statistics.median(ev), "p95": percentile(ev, 0.95), "n": len(ev)}
     tok_stats = {"median": statistics.median(tok), "p95": percentile(tok, 0.95), "n": len(tok)} if tok else None
     summary = {"llm": args.llm or "default", "questions": len(rows), "outside_requests": outside,
-               "evidence_ms": ev_stats, "first_token_ms": tok_stats, "rows": rows}
+               "evidence_ms": ev_stats, "first_token_ms": tok_stats, "serve_memory_mb": memory, "rows": rows}
+    print(f"rag serve memory after the questions: RSS {memory['VmRSS']:.0f} MB, peak {memory['VmHWM']:.0f} MB")
     print(f"\nEnter → evidence: median {ev_stats['median']:.0f} ms, p95 {ev_stats['p95']:.0f} ms")
     if tok_stats:
         print(f"Enter → first answer token: median {tok_stats['median'] / 1000:.2f} s, "

@@ -1,9 +1,12 @@
 """Ingest files and folders into a knowledge base: load → clean → metadata → chunk → embed → store.
 
 Files are skipped when their content hash and embedding model match the
-manifest (re-ingesting unchanged files writes nothing). Chunks of several
-files are embedded together in batches; each file is then stored on its own,
-so an interruption loses at most the batch in flight. A bad file becomes a
+manifest (re-ingesting unchanged files writes nothing), so an interrupted
+ingest resumes where it stopped. Chunks of several files are embedded
+together (``RAG_INGEST_BATCH_CHUNKS``), the batch's vectors go to Chroma in one
+write, then each file's manifest row is committed on its own: an interruption
+loses at most the batch in flight. Time per stage (prepare, embed, chroma,
+manifest, bm25) comes back in the report. A bad file becomes a
 failed outcome with a Chinese reason and the rest of the batch goes on.
 ``sync=True`` makes the base mirror the given folders (removes documents whose
 files are gone from them).
@@ -28,9 +31,6 @@ from rag.errors import IngestError, RagError
 from rag.files import SUPPORTED_SUFFIXES
 from rag.knowledge import KnowledgeBase
 from rag.types import Chunk, Document, FileOutcome, IngestReport
-
-_EMBED_BATCH_CHUNKS = 128  # chunks embedded together across files; progress moves per flush
-
 
 @dataclass(frozen=True)
 class _Prepared:
@@ -150,7 +150,7 @@ def ingest_paths(
                 continue
             batch.append(prepared)
             batch_chunks += len(prepared.chunks)
-            if batch_chunks >= _EMBED_BATCH_CHUNKS:
+            if batch_chunks >= kb.settings.ingest_batch_chunks:
                 outcomes.extend(_flush(kb, batch, report))
                 batch, batch_chunks = [], 0
         outcomes.extend(_flush(kb, batch, report))

@@ -42,7 +42,7 @@ SYSTEM_PROMPT = (
     "要求：每句话末尾用资料编号标注出处，例如[1]或[1][2]；不使用资料以外的知识，不编造数字；"
     "资料不能回答问题时，只回答“资料中没有找到相关内容”；回答简洁，不超过200字。"
 )
-_HUMAN = "资料：\n{context}\n\n问题：{question}\n请只根据资料回答，每句话末尾标注资料编号，如[1]。"
+HUMAN_PROMPT = "资料：\n{context}\n\n问题：{question}\n请只根据资料回答，每句话末尾标注资料编号，如[1]。"
 _RELATED_ON_REFUSAL = 3
 _RELATIVE_PLACES = re.compile(r"其他地方|别的地方|其他地区|其它地方|其它地区|外地")
 _MIN_ANSWER_CHARS = 4  # "807名[1]" is an answer; "[1][2]、[3]" is not
@@ -71,7 +71,7 @@ def generation_chain(chat_model: Any) -> Any:
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.prompts import ChatPromptTemplate
 
-    prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", _HUMAN)])
+    prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", HUMAN_PROMPT)])
     return prompt | chat_model | StrOutputParser()
 
 
@@ -148,7 +148,7 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
     try:
         deadline = time.monotonic() + settings.llm_timeout_s
         for token in generation_chain(chat_model).stream(
-                {"context": evidence_block(evidence), "question": _for_model(standalone)}):
+                {"context": evidence_block(evidence), "question": model_question(standalone)}):
             if not tokens:
                 timer.mark("first_token")
             tokens.append(token)
@@ -174,7 +174,7 @@ def generation_slots(limit: int) -> threading.BoundedSemaphore:
         return _slots.setdefault(limit, threading.BoundedSemaphore(limit))
 
 
-def _for_model(question: str) -> str:
+def model_question(question: str) -> str:
     """"其他地方…" is relative to nothing the model can see (the 1.5B answered 资料中没有找到); ask "各地…"."""
     return _RELATIVE_PLACES.sub("各地", question)
 

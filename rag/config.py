@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     embedding_max_seq_length: int = Field(
         default=512, ge=16, description="Token limit of the embedding model's input."
     )
+    ingest_batch_chunks: int = Field(
+        default=128, ge=1,
+        description="Chunks embedded together before they are stored; an interruption redoes at most these.")
+    query_cache_size: int = Field(
+        default=1024, ge=0, description="Question vectors kept in memory (LRU) for repeated questions; 0 = off."
+    )
     torch_threads: int = Field(
         default=0, ge=0, description="Torch intra-op threads; 0 means all available cores."
     )

@@ -2,7 +2,9 @@
 
 ``SentenceTransformerEmbeddings`` wraps a sentence-transformers model on CPU:
 bfloat16 by default, normalized output, the model's own ``query``/``document``
-prompts when it has them, identical texts embedded once per call. The heavy
+prompts when it has them, identical texts embedded once per call, and the
+vectors of recent queries kept in a small LRU cache (a repeated or
+re-asked question costs no model call). The heavy
 import of torch/sentence-transformers happens only when a model is built.
 
 Deliberately not here: provisioning (``rag.models``) or storing vectors.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 class SentenceTransformerEmbeddings(Embeddings):
     """LangChain embeddings backed by an in-process sentence-transformers model."""
 
-    def __init__(self, model: Any, model_id: str, batch_size: int = 32) -> None:
+    def __init__(self, model: Any, model_id: str, batch_size: int = 16, query_cache_size: int = 1024) -> None:
         self.model = model
         self.model_id = model_id
         self.batch_size = batch_size
@@ -38,6 +41,10 @@ class SentenceTransformerEmbeddings(Embeddings):
         self._query_prompt = "query" if "query" in prompts else None
         self._document_prompt = "document" if "document" in prompts else None
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache_size = query_cache_size
+        self._cache_lock = threading.Lock()
+        self.query_cache_hits = 0
 
     @property
     def dimension(self) -> int:
@@ -46,9 +53,30 @@ class SentenceTransformerEmbeddings(Embeddings):
         return int(getter())
 
     def encode(self, texts: list[str], *, query: bool = False) -> np.ndarray:
-        """Embed texts into a float32 ``(n, dim)`` array of unit vectors."""
+        """Embed texts into a float32 ``(n, dim)`` array of unit vectors (queries through the cache)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if not query or self._query_cache_size <= 0:
+            return self._encode(texts, query=query)
+        found: dict[str, np.ndarray] = {}
+        with self._cache_lock:
+            for text in texts:
+                if text in self._query_cache and text not in found:
+                    found[text] = self._query_cache[text]
+                    self._query_cache.move_to_end(text)
+                    self.query_cache_hits += 1
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            fresh = self._encode(missing, query=True)
+            with self._cache_lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    vector.flags.writeable = False
+                    found[text] = self._query_cache[text] = vector
+                while len(self._query_cache) > self._query_cache_size:
+                    self._query_cache.popitem(last=False)
+        return np.stack([found[t] for t in texts])
+
+    def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
         unique = list(dict.fromkeys(texts))
         with self._lock:
             vectors = self.model.encode(
@@ -106,11 +134,11 @@ def load_sentence_transformer(
 
 @lru_cache(maxsize=4)
 def _cached_embeddings(
-    model: str, models_dir: str, dtype: str, max_len: int, batch: int, threads: int
+    model: str, models_dir: str, dtype: str, max_len: int, batch: int, threads: int, cache: int
 ) -> SentenceTransformerEmbeddings:
     path = resolve_embedding_model(model, Path(models_dir), _progress)
     st_model = load_sentence_transformer(path, dtype, max_len, threads)
-    return SentenceTransformerEmbeddings(st_model, model_id=model, batch_size=batch)
+    return SentenceTransformerEmbeddings(st_model, model_id=model, batch_size=batch, query_cache_size=cache)
 
 
 def _progress(stage: str, done: int, total: int) -> None:
@@ -127,4 +155,5 @@ def get_embeddings(settings: Settings) -> SentenceTransformerEmbeddings:
         settings.embedding_max_seq_length,
         settings.embedding_batch_size,
         settings.torch_threads,
+        settings.query_cache_size,
     )

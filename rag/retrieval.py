@@ -100,12 +100,19 @@ def search(
     settings = kb.settings
     k = k or settings.search_k
     tag = region_tag(region) if region else None
-    allowed = _allowed_sources(kb, tag, sources)
+    timer = kb.timer
+    with timer.stage("filter"):
+        allowed = _allowed_sources(kb, tag, sources)
     if allowed is not None and not allowed:
         return []
     depth = max(settings.candidate_k, k)
-    dense = kb.vectors.query(kb.embeddings.encode([query], query=True)[0], depth, _where(tag, sources))
-    keyword = kb.keyword.search(query, depth, allowed)
+    embeddings = kb.embeddings
+    with timer.stage("query_embed"):
+        vector = embeddings.encode([query], query=True)[0]
+    with timer.stage("dense"):
+        dense = kb.vectors.query(vector, depth, _where(tag, sources))
+    with timer.stage("keyword"):
+        keyword = kb.keyword.search(query, depth, allowed)
 
     fused: dict[str, float] = {}
     similarity = dict(dense)

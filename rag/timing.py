@@ -1,14 +1,15 @@
 """Wall-clock time per named stage, summed over a run (ingest, retrieval benchmarks).
 
 ``StageTimer.stage(name)`` is a context manager that adds the time spent inside
-it to ``seconds[name]``. It is cheap (two ``perf_counter`` calls) and not
-thread-safe by design: each worker keeps its own timer.
+it to ``seconds[name]``. It is cheap (two ``perf_counter`` calls and a lock);
+with several threads the sums are totals over all of them.
 
 Deliberately not here: printing or reporting.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ class StageTimer:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -26,11 +28,15 @@ class StageTimer:
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            with self._lock:
+                self.seconds[name] = self.seconds.get(name, 0.0) + elapsed
 
     def snapshot(self) -> dict[str, float]:
-        return dict(self.seconds)
+        with self._lock:
+            return dict(self.seconds)
 
     def since(self, earlier: dict[str, float]) -> dict[str, float]:
         """Seconds per stage added after ``earlier`` (a ``snapshot()``)."""
-        return {k: v - earlier.get(k, 0.0) for k, v in self.seconds.items() if v - earlier.get(k, 0.0) > 0}
+        now = self.snapshot()
+        return {k: v - earlier.get(k, 0.0) for k, v in now.items() if v - earlier.get(k, 0.0) > 0}

@@ -28,13 +28,19 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @contextmanager
-def running_app(data_dir: Path, env: dict[str, str], args: list[str], ready_timeout_s: float = 300) -> Iterator[str]:
-    """Start `rag serve` on a free 127.0.0.1 port; yield its URL once it prints that it is ready."""
+def running_app(data_dir: Path, env: dict[str, str], args: list[str], ready_timeout_s: float = 300,
+                started: list[Any] | None = None) -> Iterator[str]:
+    """Start `rag serve` on a free 127.0.0.1 port; yield its URL once it prints that it is ready.
+
+    ``started``, when given, receives the process (benchmarks read its memory).
+    """
     port = free_port()
     rag = shutil.which("rag", path=str(Path(sys.executable).parent)) or "rag"
     proc = subprocess.Popen([rag, "--data-dir", str(data_dir), "serve", "--port", str(port), *args],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, **env})
+    if started is not None:
+        started.append(proc)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or []], daemon=True).start()
     seen: list[str] = []

@@ -1,0 +1,114 @@
+"""The speed issue's features, checked for behaviour (the speeds themselves are in bench/).
+
+- the query-embedding cache (real model; LRU eviction with a counting fake),
+- the ingest report's stage split (real ingest),
+- an ingest killed with SIGKILL resumes without redoing finished files (real `rag ingest`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ingest.pipeline import ingest_paths
+from rag.cli import sample_dir
+from rag.embeddings import SentenceTransformerEmbeddings
+from rag.knowledge import KnowledgeBase
+from rag.manifest import Manifest
+from tests.conftest import ROOT, SHARED, make_settings
+
+NEWS = SHARED / "corpus/dangjian_news/docs"
+
+
+def test_repeated_questions_reuse_their_vector(embeddings):
+    question = "楼宇党建怎么做？缓存测试"
+    hits = embeddings.query_cache_hits
+    first = embeddings.encode([question], query=True)
+    again = embeddings.encode(["乐山的党建指导员", question, question], query=True)
+    assert embeddings.query_cache_hits == hits + 1  # counted once per distinct question
+    assert np.array_equal(first[0], again[1]) and np.array_equal(again[1], again[2])
+    as_document = embeddings.encode([question])  # documents are never served from the query cache
+    assert not np.allclose(as_document[0], first[0], atol=1e-3)
+    again[1][:] = 0  # callers get copies: the cached vector is untouched
+    assert np.array_equal(embeddings.encode([question], query=True)[0], first[0])
+
+
+class _CountingModel:
+    prompts = {"query": "q: ", "document": "d: "}
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return 4
+
+    def encode(self, texts: list[str], **_: object) -> np.ndarray:
+        self.encoded.extend(texts)
+        return np.array([[len(t), 1.0, 0.0, float(i)] for i, t in enumerate(texts)], dtype=np.float32)
+
+
+def test_query_cache_is_bounded_and_evicts_the_least_recent():
+    model = _CountingModel()
+    emb = SentenceTransformerEmbeddings(model, "counting", query_cache_size=2)
+    emb.encode(["甲", "乙"], query=True)
+    emb.encode(["甲"], query=True)        # 甲 is now the most recent
+    emb.encode(["丙"], query=True)        # evicts 乙
+    emb.encode(["甲", "乙"], query=True)  # 甲 cached, 乙 recomputed
+    assert model.encoded == ["甲", "乙", "丙", "乙"]
+    off = SentenceTransformerEmbeddings(_CountingModel(), "counting", query_cache_size=0)
+    off.encode(["甲"], query=True)
+    off.encode(["甲"], query=True)
+    assert off.model.encoded == ["甲", "甲"]
+
+
+def test_ingest_report_splits_time_by_stage(tmp_path, embeddings):
+    kb = KnowledgeBase(make_settings(tmp_path), embeddings=embeddings)
+    report = ingest_paths(kb, sorted(sample_dir().glob("*.txt"))[:2])
+    assert report.count("added") == 2
+    assert set(report.stages) == {"prepare", "embed", "chroma", "manifest", "bm25"}
+    assert all(v > 0 for v in report.stages.values())
+    assert sum(report.stages.values()) <= report.seconds
+    assert report.stages["embed"] > report.stages["prepare"]
+
+
+def _stored(manifest_path: Path) -> int:
+    try:
+        return len(Manifest(manifest_path).sources())
+    except Exception:  # the file may not exist yet
+        return 0
+
+
+def test_killed_ingest_resumes_without_redoing_finished_files(tmp_path, embeddings):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for path in sorted(NEWS.glob("*.txt"))[:30]:
+        shutil.copy(path, folder / path.name)
+    settings = make_settings(tmp_path / "data", ingest_batch_chunks=16)
+    env = {**os.environ, "RAG_DATA_DIR": str(settings.data_dir), "RAG_INGEST_BATCH_CHUNKS": "16"}
+    command = [sys.executable, "-m", "rag.cli", "ingest", str(folder)]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while _stored(settings.manifest_path) < 5 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    finished = _stored(settings.manifest_path)
+    assert 5 <= finished < 30, f"the kill should land mid-ingest ({finished} of 30 stored)"
+
+    rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"新增 {30 - finished}，更新 0，未变 {finished}，失败 0" in rerun.stdout, rerun.stdout
+
+    kb = KnowledgeBase(settings, embeddings=embeddings)
+    ids = kb.manifest.all_chunk_ids()
+    kb.keyword.refresh()
+    assert len(kb.sources()) == 30
+    assert kb.vectors.all_ids() == ids and set(kb.keyword._ids) == ids
+    assert kb.vectors.count() == len(ids)  # no duplicates, no orphans left by the kill
