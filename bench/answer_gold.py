@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from eval.metrics import contains_key_facts
-from rag.chain import SYSTEM_PROMPT, HUMAN_PROMPT, model_question, ask, evidence_block
+from rag.chain import HUMAN_PROMPT, SYSTEM_PROMPT, ask, evidence_block, model_question
 from rag.config import Settings
 from rag.knowledge import KnowledgeBase
 from rag.llm import local_server, parse_llm

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from eval.metrics import percentile  # noqa: E402
 from bench.startup import memory_mb  # noqa: E402
+from eval.metrics import percentile  # noqa: E402
 from tests.browser import launch_chromium, new_context, running_app  # noqa: E402
 
 OBSERVER = """() => {

@@ -32,6 +32,7 @@ from rag.files import SUPPORTED_SUFFIXES
 from rag.knowledge import KnowledgeBase
 from rag.types import Chunk, Document, FileOutcome, IngestReport
 
+
 @dataclass(frozen=True)
 class _Prepared:
     doc: Document

@@ -76,6 +76,10 @@ class SentenceTransformerEmbeddings(Embeddings):
                     self._query_cache.popitem(last=False)
         return np.stack([found[t] for t in texts])
 
+    def clear_query_cache(self) -> None:
+        with self._cache_lock:
+            self._query_cache.clear()
+
     def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
         unique = list(dict.fromkeys(texts))
         with self._lock:

@@ -61,7 +61,8 @@ class KeywordIndex:
         self._generation = -1
         self._bm25: Any = None
         self._ids: list[str] = []
-        self._sources: np.ndarray = np.array([], dtype=object)
+        self._code_of: dict[str, int] = {}  # source name → small integer
+        self._codes: np.ndarray = np.zeros(0, dtype=np.int32)  # per chunk, its source's code
 
     def refresh(self) -> None:
         """Bring the index up to the manifest now (after an ingest) rather than at the next search."""
@@ -93,7 +94,7 @@ class KeywordIndex:
             self._bm25.backend = _backend(len(info["ids"]))
         else:
             self._bm25 = None
-        self._ids, self._sources = info["ids"], np.array(info["sources"], dtype=object)
+        self._set_rows(info["ids"], info["sources"])
         return True
 
     def _build(self, generation: int) -> None:
@@ -116,7 +117,13 @@ class KeywordIndex:
             json.dumps({"generation": generation, "ids": ids, "sources": sources}, ensure_ascii=False), "utf-8")
         shutil.rmtree(self.folder, ignore_errors=True)
         tmp.rename(self.folder)
-        self._bm25, self._ids, self._sources = bm25, ids, np.array(sources, dtype=object)
+        self._bm25 = bm25
+        self._set_rows(ids, sources)
+
+    def _set_rows(self, ids: list[str], sources: list[str]) -> None:
+        self._ids = ids
+        self._code_of = {name: i for i, name in enumerate(dict.fromkeys(sources))}
+        self._codes = np.fromiter((self._code_of[s] for s in sources), dtype=np.int32, count=len(sources))
 
     def search(self, query: str, k: int, allowed_sources: set[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the best chunks, optionally only from ``allowed_sources``."""
@@ -126,7 +133,9 @@ class KeywordIndex:
             return []
         mask = None
         if allowed_sources is not None:
-            mask = np.isin(self._sources, list(allowed_sources)).astype(np.float32)
+            allowed = np.zeros(len(self._code_of), dtype=np.float32)  # a lookup, not a string isin
+            allowed[[self._code_of[s] for s in allowed_sources if s in self._code_of]] = 1.0
+            mask = allowed[self._codes]
             if not mask.any():
                 return []
         n = min(k, len(self._ids))

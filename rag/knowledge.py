@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -60,6 +61,9 @@ class KnowledgeBase:
         self._embeddings = embeddings
         self._chroma_client = chroma_client
         self.timer = StageTimer()  # seconds spent embedding / in Chroma / in the manifest
+        self._region_index: dict[str, frozenset[str]] = {}
+        self._region_generation = -1
+        self._region_lock = threading.Lock()
 
     @property
     def embeddings(self) -> SentenceTransformerEmbeddings:
@@ -118,6 +122,20 @@ class KnowledgeBase:
             return texts[source]
 
         return text_of
+
+    def sources_in_region(self, tag: str) -> frozenset[str]:
+        """Sources tagged with region ``tag`` or a place inside it; rebuilt only when the manifest changes."""
+        generation = self.manifest.generation
+        with self._region_lock:
+            if generation != self._region_generation:
+                gazetteer = load_gazetteer()
+                index: dict[str, set[str]] = {}
+                for info in self.sources():
+                    for region in gazetteer.tags(info.regions):
+                        index.setdefault(region, set()).add(info.source)
+                self._region_index = {t: frozenset(v) for t, v in index.items()}
+                self._region_generation = generation
+            return self._region_index.get(tag, frozenset())
 
     def is_unchanged(self, source: str, sha256: str) -> bool:
         known = self.manifest.sha256_of(source)

@@ -70,9 +70,10 @@ def region_tag(region: str) -> str:
 def _allowed_sources(kb: KnowledgeBase, tag: str | None, sources: Sequence[str] | None) -> set[str] | None:
     if tag is None and not sources:
         return None
-    gazetteer = load_gazetteer()
-    return {s.source for s in kb.sources()
-               if (tag is None or tag in gazetteer.tags(s.regions)) and (not sources or s.source in sources)}
+    if tag is None:
+        return set(sources or ())
+    in_region = kb.sources_in_region(tag)
+    return set(in_region) if not sources else in_region.intersection(sources)
 
 
 def _where(tag: str | None, sources: Sequence[str] | None) -> dict[str, Any] | None:

@@ -41,9 +41,8 @@ def test_repeated_questions_reuse_their_vector(embeddings):
 
 
 class _CountingModel:
-    prompts = {"query": "q: ", "document": "d: "}
-
     def __init__(self) -> None:
+        self.prompts = {"query": "q: ", "document": "d: "}
         self.encoded: list[str] = []
 
     def get_sentence_embedding_dimension(self) -> int:
@@ -62,6 +61,9 @@ def test_query_cache_is_bounded_and_evicts_the_least_recent():
     emb.encode(["丙"], query=True)        # evicts 乙
     emb.encode(["甲", "乙"], query=True)  # 甲 cached, 乙 recomputed
     assert model.encoded == ["甲", "乙", "丙", "乙"]
+    emb.clear_query_cache()
+    emb.encode(["甲"], query=True)
+    assert model.encoded[-1] == "甲"
     off = SentenceTransformerEmbeddings(_CountingModel(), "counting", query_cache_size=0)
     off.encode(["甲"], query=True)
     off.encode(["甲"], query=True)
