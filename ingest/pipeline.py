@@ -59,7 +59,8 @@ def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[FileOu
                     if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
                         continue
                     if path.is_symlink() and not path.exists():
-                        failed.append(FileOutcome(name, "failed", error=f"{name}：符号链接指向的文件不存在"))
+                        failed.append(FileOutcome(name, "failed",
+                                                  error=f"{name}：符号链接无效（目标不存在或链接成环）"))
                         continue
                     found.append((path, path.relative_to(root).as_posix()))
         elif given.exists():
@@ -84,6 +85,9 @@ def _prepare_checked(kb: KnowledgeBase, path: Path, source: str) -> _Prepared | 
         sha = hashlib.sha256(data).hexdigest()
         if kb.is_unchanged(source, sha):
             return FileOutcome(source, "unchanged", chunks=len(kb.manifest.chunk_ids(source)))
+        twin = kb.manifest.source_with_content(sha, source)
+        if twin:
+            return FileOutcome(source, "failed", error=_duplicate(source, twin))
         loaded = parse_bytes(data, path.suffix, source)
     except IngestError as err:
         return FileOutcome(source, "failed", error=str(err))
@@ -101,6 +105,10 @@ def _prepare_checked(kb: KnowledgeBase, path: Path, source: str) -> _Prepared | 
                         title=meta.title, regions=meta.regions)
     status = "updated" if kb.manifest.sha256_of(source) else "added"
     return _Prepared(doc, chunks, status)
+
+
+def _duplicate(source: str, twin: str) -> str:
+    return f"{source}：内容与已导入的 {twin} 完全相同，未重复导入（如需以新名称导入，请先删除 {twin}）"
 
 
 def _flush(kb: KnowledgeBase, batch: list[_Prepared],
@@ -142,13 +150,17 @@ def ingest_paths(
         kb.check(repair=True)
         batch: list[_Prepared] = []
         batch_chunks = 0
+        batch_shas: dict[str, str] = {}  # the same article twice in one run: the second is refused
         for path, source in files:
             with kb.timer.stage("prepare"):
                 prepared = _prepare(kb, path, source)
+            if not isinstance(prepared, FileOutcome) and prepared.doc.sha256 in batch_shas:
+                prepared = FileOutcome(source, "failed", error=_duplicate(source, batch_shas[prepared.doc.sha256]))
             if isinstance(prepared, FileOutcome):
                 outcomes.append(prepared)
                 report(prepared)
                 continue
+            batch_shas[prepared.doc.sha256] = source
             batch.append(prepared)
             batch_chunks += len(prepared.chunks)
             if batch_chunks >= kb.settings.ingest_batch_chunks:

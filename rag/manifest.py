@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL, tokens TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks(source, ordinal);
+CREATE INDEX IF NOT EXISTS documents_by_sha256 ON documents(sha256);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -71,6 +72,12 @@ class Manifest:
         """(file sha256, model id) recorded for ``source``, or None."""
         row = self.db.execute("SELECT sha256, model_id FROM documents WHERE source=?", (source,)).fetchone()
         return (row[0], row[1]) if row else None
+
+    def source_with_content(self, sha256: str, other_than: str) -> str | None:
+        """Another stored source whose file has this sha256 (the same article under another name)."""
+        row = self.db.execute("SELECT source FROM documents WHERE sha256=? AND source<>? ORDER BY source LIMIT 1",
+                              (sha256, other_than)).fetchone()
+        return row[0] if row else None
 
     def chunk_ids(self, source: str) -> list[str]:
         rows = self.db.execute("SELECT chunk_id FROM chunks WHERE source=? ORDER BY ordinal", (source,))
