@@ -25,11 +25,12 @@ import urllib.request
 from pathlib import Path
 
 from eval.metrics import contains_key_facts
-from rag.chain import HUMAN_PROMPT, SYSTEM_PROMPT, ask, evidence_block, model_question
+from rag.chain import ask, generation_inputs, generation_prompt
 from rag.config import Settings
 from rag.knowledge import KnowledgeBase
 from rag.llm import local_server, parse_llm
 from rag.models import resolve_chat_model
+from rag.types import Answer
 
 
 def _p95(values: list[float]) -> float:
@@ -43,17 +44,17 @@ def _post(url: str, key: str, body: dict) -> dict:
         return json.loads(resp.read())
 
 
-def prompt_tokens(kb: KnowledgeBase, llm: str, answer: object) -> int | None:
+def prompt_tokens(kb: KnowledgeBase, llm: str, answer: Answer) -> int | None:
     """Tokens of the prompt the local model read for ``answer`` (None when no model ran)."""
     choice = parse_llm(llm, kb.settings)
-    if choice.kind != "local" or "first_token" not in answer.timings_ms:  # type: ignore[attr-defined]
+    if choice.kind != "local" or "first_token" not in answer.timings_ms:
         return None
     s = kb.settings
     server = local_server(resolve_chat_model(choice.model, s.models_dir), s.llm_threads, s.llm_context)
-    human = HUMAN_PROMPT.format(context=evidence_block(answer.evidence),  # type: ignore[attr-defined]
-                          question=model_question(answer.standalone_question))  # type: ignore[attr-defined]
     root = server.base_url[: -len("/v1")]
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": human}]
+    prompt = generation_prompt().format_messages(**generation_inputs(answer.evidence, answer.standalone_question))
+    roles = {"system": "system", "human": "user"}
+    messages = [{"role": roles[m.type], "content": m.content} for m in prompt]
     templated = _post(root + "/apply-template", server.api_key, {"messages": messages})["prompt"]
     return len(_post(root + "/tokenize", server.api_key, {"content": templated})["tokens"])
 

@@ -70,22 +70,27 @@ def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[FileOu
     return found, failed
 
 
-def _prepare(kb: KnowledgeBase, path: Path, source: str) -> _Prepared | FileOutcome:
-    """Read, clean and chunk one file; any failure becomes that file's outcome alone."""
+def _prepare(kb: KnowledgeBase, path: Path, source: str, pending: dict[str, str]) -> _Prepared | FileOutcome:
+    """Read, clean and chunk one file; any failure becomes that file's outcome alone.
+
+    ``pending`` maps the sha256 of files prepared earlier in this run to their names, so the
+    same article under a second name is refused whether or not the first is stored yet.
+    """
     try:
-        return _prepare_checked(kb, path, source)
+        return _prepare_checked(kb, path, source, pending)
     except Exception as err:  # a parser bug in one file must not stop the batch
         return FileOutcome(source, "failed", error=f"{source}：无法解析（{type(err).__name__}：{err}）")
 
 
-def _prepare_checked(kb: KnowledgeBase, path: Path, source: str) -> _Prepared | FileOutcome:
+def _prepare_checked(kb: KnowledgeBase, path: Path, source: str,
+                     pending: dict[str, str]) -> _Prepared | FileOutcome:
     settings = kb.settings
     try:
         data = read_checked(path, source, int(settings.max_file_mb * 1048576))
         sha = hashlib.sha256(data).hexdigest()
         if kb.is_unchanged(source, sha):
             return FileOutcome(source, "unchanged", chunks=len(kb.manifest.chunk_ids(source)))
-        twin = kb.manifest.source_with_content(sha, source)
+        twin = pending.get(sha) or kb.manifest.source_with_content(sha, source)
         if twin:
             return FileOutcome(source, "failed", error=_duplicate(source, twin))
         loaded = parse_bytes(data, path.suffix, source)
@@ -113,7 +118,7 @@ def _duplicate(source: str, twin: str) -> str:
 
 def _flush(kb: KnowledgeBase, batch: list[_Prepared],
            report: Callable[[FileOutcome], None]) -> list[FileOutcome]:
-    """Embed a batch's chunks together, then store and report each file in turn."""
+    """Embed a batch's chunks together, store them in one ``put_many``, then report each file."""
     if not batch:
         return []
     all_chunks = [c for p in batch for c in p.chunks]
@@ -150,17 +155,15 @@ def ingest_paths(
         kb.check(repair=True)
         batch: list[_Prepared] = []
         batch_chunks = 0
-        batch_shas: dict[str, str] = {}  # the same article twice in one run: the second is refused
+        pending: dict[str, str] = {}  # sha256 → name of files prepared in this run
         for path, source in files:
             with kb.timer.stage("prepare"):
-                prepared = _prepare(kb, path, source)
-            if not isinstance(prepared, FileOutcome) and prepared.doc.sha256 in batch_shas:
-                prepared = FileOutcome(source, "failed", error=_duplicate(source, batch_shas[prepared.doc.sha256]))
+                prepared = _prepare(kb, path, source, pending)
             if isinstance(prepared, FileOutcome):
                 outcomes.append(prepared)
                 report(prepared)
                 continue
-            batch_shas[prepared.doc.sha256] = source
+            pending[prepared.doc.sha256] = source
             batch.append(prepared)
             batch_chunks += len(prepared.chunks)
             if batch_chunks >= kb.settings.ingest_batch_chunks:

@@ -67,12 +67,22 @@ def evidence_block(evidence: Sequence[Citation]) -> str:
     return "\n".join(f"[{c.n}] {place_of(c)}：{c.quote}" for c in evidence)
 
 
-def generation_chain(chat_model: Any) -> Any:
-    from langchain_core.output_parsers import StrOutputParser
+def generation_prompt() -> Any:
+    """The answer prompt (system + human) as a LangChain ``ChatPromptTemplate``."""
     from langchain_core.prompts import ChatPromptTemplate
 
-    prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", HUMAN_PROMPT)])
-    return prompt | chat_model | StrOutputParser()
+    return ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", HUMAN_PROMPT)])
+
+
+def generation_inputs(evidence: Sequence[Citation], question: str) -> dict[str, str]:
+    """What fills the answer prompt for a standalone ``question`` and its numbered evidence."""
+    return {"context": evidence_block(evidence), "question": model_question(question)}
+
+
+def generation_chain(chat_model: Any) -> Any:
+    from langchain_core.output_parsers import StrOutputParser
+
+    return generation_prompt() | chat_model | StrOutputParser()
 
 
 class _Timer:
@@ -147,8 +157,7 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
     tokens: list[str] = []
     try:
         deadline = time.monotonic() + settings.llm_timeout_s
-        for token in generation_chain(chat_model).stream(
-                {"context": evidence_block(evidence), "question": model_question(standalone)}):
+        for token in generation_chain(chat_model).stream(generation_inputs(evidence, standalone)):
             if not tokens:
                 timer.mark("first_token")
             tokens.append(token)

@@ -1,9 +1,12 @@
-"""Helpers for tests (and bench scripts) that run a real server process on 127.0.0.1."""
+"""Helpers for tests (and bench scripts) that run a real process: a server on 127.0.0.1, or an
+ingest whose manifest is watched while it writes (read-only, so the watcher never takes a write lock)."""
 
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -20,3 +23,39 @@ def stop_process(proc: subprocess.Popen, timeout_s: float) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def _read_only(manifest: Path) -> sqlite3.Connection | None:
+    return sqlite3.connect(f"file:{manifest}?mode=ro", uri=True, timeout=30) if manifest.exists() else None
+
+
+def manifest_generation(manifest: Path) -> int:
+    """The manifest's change counter; -1 before the file exists, 0 before its tables do."""
+    db = _read_only(manifest)
+    if db is None:
+        return -1
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        db.close()
+
+
+def stored_chunk_ids(manifest: Path) -> dict[str, list[str]]:
+    """Chunk ids per stored document, in order, read without touching the writer."""
+    db = _read_only(manifest)
+    if db is None:
+        return {}
+    try:
+        rows = db.execute("SELECT d.source, c.chunk_id FROM documents d JOIN chunks c ON c.source = d.source "
+                          "ORDER BY d.source, c.ordinal").fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        db.close()
+    out: dict[str, list[str]] = {}
+    for source, chunk_id in rows:
+        out.setdefault(source, []).append(chunk_id)
+    return out

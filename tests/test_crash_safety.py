@@ -14,54 +14,17 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from ingest.pipeline import ingest_paths
 from rag.knowledge import KnowledgeBase
 from tests.conftest import ROOT, SHARED, make_settings
+from tests.processes import manifest_generation, stored_chunk_ids
 
 TRIALS = 20
 NEWS = SHARED / "corpus/dangjian_news/docs"
-
-
-def _read_only(path: Path) -> sqlite3.Connection | None:
-    if not path.exists():
-        return None
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-
-
-def _generation(path: Path) -> int:
-    db = _read_only(path)
-    if db is None:
-        return -1
-    try:
-        row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-        return int(row[0]) if row else 0
-    except sqlite3.OperationalError:  # tables not created yet
-        return 0
-    finally:
-        db.close()
-
-
-def _stored(path: Path) -> dict[str, list[str]]:
-    db = _read_only(path)
-    if db is None:
-        return {}
-    try:
-        rows = db.execute("SELECT d.source, c.chunk_id FROM documents d JOIN chunks c ON c.source = d.source "
-                          "ORDER BY d.source, c.ordinal").fetchall()
-    except sqlite3.OperationalError:
-        return {}
-    finally:
-        db.close()
-    out: dict[str, list[str]] = {}
-    for source, chunk_id in rows:
-        out.setdefault(source, []).append(chunk_id)
-    return out
 
 
 def test_random_sigkills_during_ingest_then_a_rerun_equal_an_uninterrupted_run(tmp_path, embeddings):
@@ -71,7 +34,7 @@ def test_random_sigkills_during_ingest_then_a_rerun_equal_an_uninterrupted_run(t
         shutil.copy(path, folder / path.name)
     reference_kb = KnowledgeBase(make_settings(tmp_path / "reference"), embeddings=embeddings)
     assert ingest_paths(reference_kb, [folder]).count("added") == 80
-    reference = _stored(reference_kb.settings.manifest_path)
+    reference = stored_chunk_ids(reference_kb.settings.manifest_path)
 
     settings = make_settings(tmp_path / "data", ingest_batch_chunks=4)
     env = {**os.environ, "RAG_DATA_DIR": str(settings.data_dir), "RAG_INGEST_BATCH_CHUNKS": "4"}
@@ -79,9 +42,9 @@ def test_random_sigkills_during_ingest_then_a_rerun_equal_an_uninterrupted_run(t
     rng = random.Random(int(os.environ.get("RAG_CRASH_SEED", "20261121")))
     kills, deadline = 0, time.monotonic() + 900
     while kills < TRIALS and time.monotonic() < deadline:
-        before = _generation(settings.manifest_path)
+        before = manifest_generation(settings.manifest_path)
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while _generation(settings.manifest_path) == before and proc.poll() is None:
+        while manifest_generation(settings.manifest_path) == before and proc.poll() is None:
             time.sleep(0.05)
         if proc.poll() is not None:
             break  # it finished: nothing left to interrupt
@@ -89,7 +52,7 @@ def test_random_sigkills_during_ingest_then_a_rerun_equal_an_uninterrupted_run(t
         proc.kill()
         proc.wait(30)
         kills += 1
-        partial = _stored(settings.manifest_path)
+        partial = stored_chunk_ids(settings.manifest_path)
         assert all(ids == reference[source] for source, ids in partial.items()), f"trial {kills}"
         assert len(partial) < len(reference) or kills == TRIALS
     assert kills == TRIALS, f"only {kills} kills landed mid-ingest"
@@ -97,7 +60,7 @@ def test_random_sigkills_during_ingest_then_a_rerun_equal_an_uninterrupted_run(t
     finish = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert finish.returncode == 0, finish.stderr
     kb = KnowledgeBase(settings, embeddings=embeddings)
-    assert _stored(settings.manifest_path) == reference
+    assert stored_chunk_ids(settings.manifest_path) == reference
     ids = kb.manifest.all_chunk_ids()
     kb.keyword.refresh()
     assert kb.vectors.all_ids() == ids and kb.vectors.count() == len(ids)

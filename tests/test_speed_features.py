@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -21,8 +20,8 @@ from ingest.pipeline import ingest_paths
 from rag.cli import sample_dir
 from rag.embeddings import SentenceTransformerEmbeddings
 from rag.knowledge import KnowledgeBase
-from rag.manifest import Manifest
 from tests.conftest import ROOT, SHARED, make_settings
+from tests.processes import stored_chunk_ids
 
 NEWS = SHARED / "corpus/dangjian_news/docs"
 
@@ -80,13 +79,6 @@ def test_ingest_report_splits_time_by_stage(tmp_path, embeddings):
     assert report.stages["embed"] > report.stages["prepare"]
 
 
-def _stored(manifest_path: Path) -> int:
-    try:
-        return len(Manifest(manifest_path).sources())
-    except Exception:  # the file may not exist yet
-        return 0
-
-
 def test_killed_ingest_resumes_without_redoing_finished_files(tmp_path, embeddings):
     folder = tmp_path / "news"
     folder.mkdir()
@@ -97,11 +89,11 @@ def test_killed_ingest_resumes_without_redoing_finished_files(tmp_path, embeddin
     command = [sys.executable, "-m", "rag.cli", "ingest", str(folder)]
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
-    while _stored(settings.manifest_path) < 5 and proc.poll() is None and time.monotonic() < deadline:
+    while len(stored_chunk_ids(settings.manifest_path)) < 5 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
-    finished = _stored(settings.manifest_path)
+    finished = len(stored_chunk_ids(settings.manifest_path))
     assert 5 <= finished < 30, f"the kill should land mid-ingest ({finished} of 30 stored)"
 
     rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
