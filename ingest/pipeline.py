@@ -90,7 +90,7 @@ def _prepare_checked(kb: KnowledgeBase, path: Path, source: str,
         sha = hashlib.sha256(data).hexdigest()
         if kb.is_unchanged(source, sha):
             return FileOutcome(source, "unchanged", chunks=len(kb.manifest.chunk_ids(source)))
-        twin = pending.get(sha) or kb.manifest.source_with_content(sha, source)
+        twin = pending.get(sha) or _stored_twin(kb, sha, source)
         if twin:
             return FileOutcome(source, "failed", error=_duplicate(source, twin))
         loaded = parse_bytes(data, path.suffix, source)
@@ -110,6 +110,11 @@ def _prepare_checked(kb: KnowledgeBase, path: Path, source: str,
                         title=meta.title, regions=meta.regions)
     status = "updated" if kb.manifest.sha256_of(source) else "added"
     return _Prepared(doc, chunks, status)
+
+
+def _stored_twin(kb: KnowledgeBase, sha: str, source: str) -> str | None:
+    """A stored document with this content whose file is still there (a renamed or moved file is no copy)."""
+    return next((twin for twin, path in kb.manifest.sources_with_content(sha, source) if Path(path).exists()), None)
 
 
 def _duplicate(source: str, twin: str) -> str:

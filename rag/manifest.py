@@ -73,11 +73,11 @@ class Manifest:
         row = self.db.execute("SELECT sha256, model_id FROM documents WHERE source=?", (source,)).fetchone()
         return (row[0], row[1]) if row else None
 
-    def source_with_content(self, sha256: str, other_than: str) -> str | None:
-        """Another stored source whose file has this sha256 (the same article under another name)."""
-        row = self.db.execute("SELECT source FROM documents WHERE sha256=? AND source<>? ORDER BY source LIMIT 1",
-                              (sha256, other_than)).fetchone()
-        return row[0] if row else None
+    def sources_with_content(self, sha256: str, other_than: str) -> list[tuple[str, str]]:
+        """(source, file path) of other stored documents whose file has this sha256."""
+        rows = self.db.execute("SELECT source, path FROM documents WHERE sha256=? AND source<>? ORDER BY source",
+                               (sha256, other_than))
+        return [(r[0], r[1]) for r in rows]
 
     def chunk_ids(self, source: str) -> list[str]:
         rows = self.db.execute("SELECT chunk_id FROM chunks WHERE source=? ORDER BY ordinal", (source,))

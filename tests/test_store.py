@@ -76,6 +76,24 @@ def test_sync_mirrors_a_folder(kb, tmp_path):
     assert manifest == vectors
 
 
+def test_a_renamed_file_is_not_refused_as_a_copy_of_its_old_name(kb, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "旧名.txt").write_text(SHORT_A, "utf-8")
+    (folder / "另一篇.txt").write_text(SHORT_B, "utf-8")
+    ingest_paths(kb, [folder])
+    (folder / "旧名.txt").rename(folder / "新名.txt")
+    report = ingest_paths(kb, [folder], sync=True)
+    assert (report.count("added"), report.count("removed"), report.count("failed")) == (1, 1, 0), report
+    assert [s.source for s in kb.sources()] == ["另一篇.txt", "新名.txt"]
+    (folder / "副本.txt").write_text(SHORT_B, "utf-8")  # a copy whose original is still there is refused
+    copy = ingest_paths(kb, [folder])
+    assert [o.error for o in copy.failed] == ["副本.txt：内容与已导入的 另一篇.txt 完全相同，未重复导入"
+                                              "（如需以新名称导入，请先删除 另一篇.txt）"]
+    manifest, vectors, _ = _ids_everywhere(kb)
+    assert manifest == vectors
+
+
 def test_bad_files_fail_alone_and_nothing_stored_is_lost(kb, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
