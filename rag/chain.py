@@ -140,7 +140,7 @@ def ask_stream(
     slots = generation_slots(settings.llm_concurrency)
     if not slots.acquire(blocking=False):
         yield Event("waiting")  # the UI says "queued"; retrieval above never waits here
-        if not slots.acquire(timeout=settings.llm_timeout_s):
+        if not slots.acquire(timeout=settings.llm_queue_timeout_s):
             busy = "模型繁忙（排队超时），以下为根据原文摘录整理的答案。"
             timer.mark("generate")
             yield _final(kb, _evidence_answer(base, busy), timer)

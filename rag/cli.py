@@ -157,12 +157,16 @@ def _print_citations(citations: Any) -> None:
 def cmd_check(args: argparse.Namespace) -> int:
     kb = _kb(_settings(args))
     with kb.write_lock():
-        report = kb.check(repair=not args.dry_run)
+        report = kb.check(repair=not args.dry_run, full=True)
     if report.ok:
-        print("检查通过：清单、向量库和关键词索引一致。")
+        print(f"检查通过：清单、向量库和关键词索引一致（{len(kb.manifest.all_chunk_ids())} 个片段）。")
         return 0
     verb = "已修复" if report.repaired else "发现"
-    print(f"{verb}：多余向量 {report.orphan_vectors} 个，缺失向量 {report.missing_vectors} 个。")
+    keyword = f"；关键词索引：{report.keyword_problem}{'，已重建' if report.repaired else ''}" \
+        if report.keyword_problem else ""
+    print(f"{verb}：多余向量 {report.orphan_vectors} 个，缺失向量 {report.missing_vectors} 个{keyword}。")
+    if not report.repaired:
+        print("运行 rag check（不加 --dry-run）即可修复。")
     return 0 if report.repaired else 1
 
 
@@ -266,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kb-cache", help="自带文档的数据集的知识库缓存目录")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("check", help="检查并修复清单与向量库的一致性")
+    p = sub.add_parser("check", help="检查并修复清单、向量库与关键词索引的一致性")
     p.add_argument("--dry-run", action="store_true", help="只检查，不修复")
     p.set_defaults(func=cmd_check)
 

@@ -133,6 +133,15 @@ class Settings(BaseSettings):
         default=1, ge=1,
         description="Generations run at once; more wait in a queue (retrieval never waits for them).",
     )
+    llm_queue_timeout_s: float = Field(
+        default=60.0, gt=0,
+        description="Longest wait in that queue; after it the asker gets the evidence-only answer with a notice.",
+    )
+    ui_concurrency: int = Field(
+        default=64, ge=1,
+        description="Questions the web UI works on at once (each shows its evidence at once, then waits for "
+        "the model's queue); more wait in Gradio's queue without evidence.",
+    )
     ui_auth: SecretStr = Field(
         default=SecretStr(""),
         description="'user:password' for the web UI; required when it listens on anything but 127.0.0.1.",

@@ -90,12 +90,32 @@ class KeywordIndex:
         if info.get("generation") != generation:
             return False
         if info["ids"]:
-            self._bm25 = bm25s.BM25.load(str(self.folder / "index"), mmap=False)
-            self._bm25.backend = _backend(len(info["ids"]))
+            try:
+                bm25 = bm25s.BM25.load(str(self.folder / "index"), mmap=False)
+            except Exception:  # damaged or truncated files: rebuild from the manifest
+                return False
+            if bm25.scores.get("num_docs") != len(info["ids"]):
+                return False
+            bm25.backend = _backend(len(info["ids"]))
+            self._bm25 = bm25
         else:
             self._bm25 = None
         self._set_rows(info["ids"], info["sources"])
         return True
+
+    def verify(self, repair: bool) -> str:
+        """'' when the saved index holds exactly the manifest's chunks, else the problem (rebuilt if ``repair``)."""
+        generation = self.manifest.generation
+        with self._lock:
+            problem = ""
+            if not self._load(generation):
+                problem = "索引文件缺失、损坏或已过期"
+            elif sorted(self._ids) != sorted(self.manifest.all_chunk_ids()):
+                problem = "索引中的片段与清单不一致"
+            if problem and repair:
+                self._build(generation)
+            self._generation = generation if not problem or repair else -1
+            return problem
 
     def _build(self, generation: int) -> None:
         import bm25s

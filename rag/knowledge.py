@@ -43,10 +43,11 @@ class CheckReport:
     orphan_vectors: int
     missing_vectors: int
     repaired: bool
+    keyword_problem: str = ""  # '' when the BM25 index matches the manifest
 
     @property
     def ok(self) -> bool:
-        return self.orphan_vectors == 0 and self.missing_vectors == 0
+        return self.orphan_vectors == 0 and self.missing_vectors == 0 and not self.keyword_problem
 
 
 class KnowledgeBase:
@@ -173,10 +174,15 @@ class KnowledgeBase:
             self.vectors.delete(ids)
         return removed
 
-    def check(self, repair: bool = True) -> CheckReport:
-        """Compare manifest and Chroma; delete orphan vectors and re-embed missing ones."""
+    def check(self, repair: bool = True, full: bool = False) -> CheckReport:
+        """Compare manifest and Chroma; delete orphan vectors and re-embed missing ones.
+
+        ``full`` (``rag check``) compares every id and verifies the saved BM25 index
+        too; otherwise (before each ingest) agreeing counts and a present sample pass.
+        """
         manifest_ids = self.manifest.all_chunk_ids()
-        if self.vectors.count() == len(manifest_ids) and self._sample_present(manifest_ids):
+        keyword_problem = self.keyword.verify(repair) if full else ""
+        if not full and self.vectors.count() == len(manifest_ids) and self._sample_present(manifest_ids):
             return CheckReport(0, 0, False)  # fast path: counts agree and a sample is there
         vector_ids = self.vectors.all_ids()
         orphans = sorted(vector_ids - manifest_ids)
@@ -188,7 +194,8 @@ class KnowledgeBase:
                 doc_chunks = [c for c in by_id.values() if c.source == source]
                 tags = load_gazetteer().tags(doc_chunks[0].regions)
                 self.vectors.upsert(doc_chunks, self.embed_chunks(doc_chunks), [tags] * len(doc_chunks))
-        return CheckReport(len(orphans), len(missing), repair and bool(orphans or missing))
+        found = bool(orphans or missing or keyword_problem)
+        return CheckReport(len(orphans), len(missing), repair and found, keyword_problem)
 
     def _sample_present(self, ids: set[str], size: int = 50) -> bool:
         sample = sorted(ids)[:: max(1, len(ids) // size)]

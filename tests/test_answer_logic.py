@@ -240,3 +240,21 @@ def test_a_slow_generation_queues_others_but_never_their_evidence(sample_kb):
     first.join(30)
     assert rest[-1].answer is not None and "72名" in rest[-1].answer.text
     assert first_events[-1] == "answer"
+
+
+def test_a_wait_longer_than_the_queue_timeout_gives_the_evidence_answer(sample_kb, monkeypatch):
+    """Whoever waits longer than RAG_LLM_QUEUE_TIMEOUT_S for the model gets the quotes, with a notice."""
+    monkeypatch.setattr(sample_kb.settings, "llm_queue_timeout_s", 0.5)
+    slots = generation_slots(sample_kb.settings.llm_concurrency)
+    assert slots.acquire(timeout=30)  # somebody else is generating
+    try:
+        never = GenericFakeChatModel(messages=iter([AIMessage("不应被调用[1]。")]))
+        events = list(ask_stream(sample_kb, "自贡选派了多少名党建指导员？", chat_model=never, llm="local"))
+    finally:
+        slots.release()
+    kinds = [e.kind for e in events]
+    assert kinds == ["evidence", "waiting", "answer"]
+    answer = events[-1].answer
+    assert answer is not None and "排队超时" in answer.notice
+    assert "不应被调用" not in answer.text and "72" in answer.text
+    assert answer.citations and {c.n for c in answer.citations} <= {c.n for c in answer.evidence}

@@ -7,6 +7,10 @@ the chunk ids of an uninterrupted run (a consistent prefix: no half-written docu
 the last kill one run finishes the job; then documents, chunk ids, Chroma and BM25 must equal
 the uninterrupted run, with no duplicates or orphans. Seeded (``RAG_CRASH_SEED``) and bounded
 in time.
+
+Then `rag check` on a folder a kill damaged: `--dry-run` finds the vectors of a batch whose
+manifest rows were never committed, lost vectors and the BM25 index left behind, and changes
+nothing; `rag check` repairs them without touching a stored document.
 """
 
 from __future__ import annotations
@@ -66,3 +70,77 @@ def test_random_sigkills_during_ingest_then_a_rerun_equal_an_uninterrupted_run(t
     assert kb.vectors.all_ids() == ids and kb.vectors.count() == len(ids)
     assert sorted(kb.keyword._ids) == sorted(ids)  # BM25: every chunk exactly once
     assert kb.check(repair=False).ok
+
+
+DAMAGE = """
+import sys
+from pathlib import Path
+from rag.config import Settings
+from rag.knowledge import KnowledgeBase
+
+damaged, reference = (Path(a) for a in sys.argv[1:3])
+kb, ref = KnowledgeBase(Settings(data_dir=damaged)), KnowledgeBase(Settings(data_dir=reference))
+stored = kb.manifest.all_chunk_ids()
+# a batch in flight at the kill: its vectors reached Chroma, its manifest rows never did
+in_flight = sorted(ref.vectors.all_ids() - stored)[:6]
+got = ref.vectors.collection.get(ids=in_flight, include=["embeddings", "documents", "metadatas"])
+kb.vectors.collection.upsert(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
+                             metadatas=got["metadatas"])
+# vectors of stored documents lost (e.g. a Chroma write that never reached the disk)
+kb.vectors.delete(sorted(stored)[:3])
+print(len(kb.vectors.all_ids() - stored))
+"""
+
+
+def test_rag_check_finds_and_repairs_a_folder_a_kill_damaged(tmp_path, embeddings):
+    """A killed ingest, plus the rest of what a kill can leave (a batch's vectors without its manifest rows)
+    and lost vectors, found by `rag check --dry-run` and repaired by `rag check`, through the CLI."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for path in sorted(NEWS.glob("*.txt"))[200:216]:
+        shutil.copy(path, folder / path.name)
+    reference_kb = KnowledgeBase(make_settings(tmp_path / "reference"), embeddings=embeddings)
+    ingest_paths(reference_kb, [folder])
+    reference = stored_chunk_ids(reference_kb.settings.manifest_path)
+    data = tmp_path / "data"
+    env = {**os.environ, "RAG_DATA_DIR": str(data), "RAG_INGEST_BATCH_CHUNKS": "4"}
+
+    def rag(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=600)
+
+    manifest = data / "manifest.sqlite3"
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", "-q", str(folder)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while manifest_generation(manifest) < 2 and proc.poll() is None:
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(30)
+    partial = stored_chunk_ids(manifest)
+    assert 0 < len(partial) < len(reference), "the kill landed after the ingest finished"
+    damage = subprocess.run([sys.executable, "-c", DAMAGE, str(data), str(tmp_path / "reference")], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert damage.returncode == 0, damage.stderr
+    orphans = int(damage.stdout.strip().splitlines()[-1])
+    assert orphans >= 6
+
+    dry = rag("check", "--dry-run")
+    assert dry.returncode == 1, dry.stdout + dry.stderr
+    # the BM25 index is built at the end of an ingest: after the kill it is missing or behind the manifest
+    assert f"发现：多余向量 {orphans} 个，缺失向量 3 个；关键词索引：索引文件缺失、损坏或已过期" in dry.stdout
+    assert rag("check", "--dry-run").stdout == dry.stdout  # a dry run changes nothing
+
+    fixed = rag("check")
+    assert fixed.returncode == 0 and "已修复" in fixed.stdout and "已重建" in fixed.stdout, fixed.stdout
+    again = rag("check")
+    assert again.returncode == 0 and "检查通过" in again.stdout, again.stdout
+    assert stored_chunk_ids(manifest) == partial  # repair touched no stored document
+
+    finish = rag("ingest", "-q", str(folder))
+    assert finish.returncode == 0, finish.stderr
+    assert stored_chunk_ids(manifest) == reference
+    kb = KnowledgeBase(make_settings(data), embeddings=embeddings)
+    ids = kb.manifest.all_chunk_ids()
+    kb.keyword.refresh()
+    assert kb.vectors.all_ids() == ids and sorted(kb.keyword._ids) == sorted(ids)
+    assert kb.check(repair=False, full=True).ok

@@ -145,6 +145,28 @@ def test_check_repairs_orphans_and_missing_vectors(kb, tmp_path):
     assert kb.check().ok
 
 
+def test_damaged_bm25_files_are_found_by_check_and_never_break_a_search(tmp_path, embeddings):
+    from rag.keyword import KeywordIndex
+    from tests.conftest import make_settings
+
+    kb = KnowledgeBase(make_settings(tmp_path), embeddings=embeddings)
+    (tmp_path / "a.txt").write_text(SHORT_A, "utf-8")
+    (tmp_path / "b.txt").write_text(SHORT_B, "utf-8")
+    ingest_paths(kb, [tmp_path / "a.txt", tmp_path / "b.txt"])
+    assert kb.check(repair=False, full=True).ok
+    for part in (kb.settings.bm25_dir / "index").glob("*.npy"):
+        part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])  # half-written files
+    fresh = KeywordIndex(kb.manifest, kb.settings.bm25_dir)  # as the next process would open it
+    assert [kb.manifest.chunks_by_id([i])[i].source for i, _ in fresh.search("红色驿站", 1)] == ["b.txt"]
+    for part in (kb.settings.bm25_dir / "index").glob("*.npy"):
+        part.write_bytes(b"\x93NUMPY garbage")
+    report = kb.check(repair=False, full=True)
+    assert not report.ok and report.keyword_problem == "索引文件缺失、损坏或已过期" and not report.repaired
+    report = kb.check(repair=True, full=True)
+    assert report.repaired and kb.check(repair=False, full=True).ok
+    assert [kb.manifest.chunks_by_id([i])[i].source for i, _ in kb.keyword.search("摸底排查", 1)] == ["a.txt"]
+
+
 def _hold_lock(settings, ready, release) -> None:
     kb = KnowledgeBase(settings)
     with kb.write_lock():

@@ -119,6 +119,8 @@ class ChatApp:
             if event.kind == "evidence":
                 turn.evidence, turn.status = event.evidence, "正在生成回答…" if mode != "none" else ""
                 fill_windows(turn, text_of)
+                if mode == "none":
+                    continue  # the answer follows within milliseconds: send the page once, not twice
             elif event.kind == "waiting":
                 turn.status = "模型正忙，已排队等待…"
             elif event.kind == "token":

@@ -65,7 +65,7 @@ def build_blocks(app: ChatApp) -> Any:
 
         ask_io: dict[str, Any] = {"inputs": [question, turns, mode, region, sources],
                                   "outputs": [chat, turns, question, md_file, docx_file],
-                                  "concurrency_limit": 16, "show_progress": "hidden"}
+                                  "concurrency_limit": settings.ui_concurrency, "show_progress": "hidden"}
         question.submit(app.ask, **ask_io)
         send.click(app.ask, **ask_io)
         clear.click(lambda: (conversation_html([]), []), outputs=[chat, turns])

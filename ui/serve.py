@@ -90,7 +90,8 @@ def serve(kb: KnowledgeBase, ingest_files: IngestFn, *, host: str = "127.0.0.1",
         blocks.launch(server_name=host, server_port=port, auth=auth, auth_message="请输入用户名和密码",
                       prevent_thread_lock=True, quiet=True, share=False, ssr_mode=False, show_error=True,
                       max_file_size=f"{kb.settings.max_file_mb * UPLOAD_HARD_CAP:g}mb", footer_links=[], pwa=False,
-                      allowed_paths=[str(app.export_dir)], theme=theme, css=PAGE_CSS, mcp_server=False)
+                      allowed_paths=[str(app.export_dir)], theme=theme, css=PAGE_CSS, mcp_server=False,
+                      max_threads=kb.settings.ui_concurrency + 16)  # room for uploads, votes and page loads
     except OSError as exc:
         raise RagError(f"无法在 {host}:{port} 启动服务：{exc}（端口可能已被占用，可用 --port 换一个）") from exc
     say(f"已就绪：http://{'127.0.0.1' if host in LOCAL_HOSTS else host}:{port}  （按 Ctrl+C 退出）")
