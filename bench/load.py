@@ -277,8 +277,8 @@ def main() -> int:
         classify(r, reference.get(r.question))
     load, alone = summarize(results), summarize(single)
     errors = [r for r in results if r.error]
-    print(f"\nwall {wall:.0f} s ({len(results) / wall:.1f} answers/s), {len(results)} answers, {load['errors']} errors, "
-          f"outcomes {load['outcomes']}, {load['queued']} saw the model queue")
+    print(f"\nwall {wall:.0f} s ({len(results) / wall:.1f} answers/s), {len(results)} answers, "
+          f"{load['errors']} errors, outcomes {load['outcomes']}, {load['queued']} saw the model queue")
     print(line("single user", alone, {}))
     print(line(f"{args.users} users", load, alone))
     for r in errors[:10]:

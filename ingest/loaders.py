@@ -11,6 +11,7 @@ Deliberately not here: cleaning (``ingest.clean``) or metadata.
 from __future__ import annotations
 
 import codecs
+import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +154,7 @@ def _pdf_text(data: bytes, source: str) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings are English noise beside our message
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
