@@ -159,7 +159,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     with kb.write_lock():
         report = kb.check(repair=not args.dry_run, full=True)
     if report.ok:
-        print(f"检查通过：清单、向量库和关键词索引一致（{len(kb.manifest.all_chunk_ids())} 个片段）。")
+        print(f"检查通过：清单、向量库和关键词索引一致（{report.chunks} 个片段）。")
         return 0
     verb = "已修复" if report.repaired else "发现"
     keyword = f"；关键词索引：{report.keyword_problem}{'，已重建' if report.repaired else ''}" \

@@ -103,14 +103,17 @@ class KeywordIndex:
         self._set_rows(info["ids"], info["sources"])
         return True
 
-    def verify(self, repair: bool) -> str:
-        """'' when the saved index holds exactly the manifest's chunks, else the problem (rebuilt if ``repair``)."""
+    def verify(self, chunk_ids: set[str], repair: bool) -> str:
+        """'' when the saved index holds exactly ``chunk_ids`` (the manifest's), else the problem.
+
+        With ``repair`` a wrong index is rebuilt from the manifest.
+        """
         generation = self.manifest.generation
         with self._lock:
             problem = ""
             if not self._load(generation):
                 problem = "索引文件缺失、损坏或已过期"
-            elif sorted(self._ids) != sorted(self.manifest.all_chunk_ids()):
+            elif sorted(self._ids) != sorted(chunk_ids):
                 problem = "索引中的片段与清单不一致"
             if problem and repair:
                 self._build(generation)

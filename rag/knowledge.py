@@ -44,6 +44,7 @@ class CheckReport:
     missing_vectors: int
     repaired: bool
     keyword_problem: str = ""  # '' when the BM25 index matches the manifest
+    chunks: int = 0  # chunks in the manifest
 
     @property
     def ok(self) -> bool:
@@ -181,9 +182,9 @@ class KnowledgeBase:
         too; otherwise (before each ingest) agreeing counts and a present sample pass.
         """
         manifest_ids = self.manifest.all_chunk_ids()
-        keyword_problem = self.keyword.verify(repair) if full else ""
+        keyword_problem = self.keyword.verify(manifest_ids, repair) if full else ""
         if not full and self.vectors.count() == len(manifest_ids) and self._sample_present(manifest_ids):
-            return CheckReport(0, 0, False)  # fast path: counts agree and a sample is there
+            return CheckReport(0, 0, False, chunks=len(manifest_ids))  # fast path: counts agree, sample there
         vector_ids = self.vectors.all_ids()
         orphans = sorted(vector_ids - manifest_ids)
         missing = sorted(manifest_ids - vector_ids)
@@ -195,7 +196,7 @@ class KnowledgeBase:
                 tags = load_gazetteer().tags(doc_chunks[0].regions)
                 self.vectors.upsert(doc_chunks, self.embed_chunks(doc_chunks), [tags] * len(doc_chunks))
         found = bool(orphans or missing or keyword_problem)
-        return CheckReport(len(orphans), len(missing), repair and found, keyword_problem)
+        return CheckReport(len(orphans), len(missing), repair and found, keyword_problem, len(manifest_ids))
 
     def _sample_present(self, ids: set[str], size: int = 50) -> bool:
         sample = sorted(ids)[:: max(1, len(ids) // size)]
