@@ -3,10 +3,14 @@ ingest whose manifest is watched while it writes (read-only, so the watcher neve
 
 from __future__ import annotations
 
+import os
 import socket
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -23,6 +27,14 @@ def stop_process(proc: subprocess.Popen, timeout_s: float) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def run_rag(data_dir: Path, *args: str, env: dict[str, str] | None = None,
+            timeout_s: float = 600) -> subprocess.CompletedProcess[str]:
+    """``rag ARGS`` (as ``python -m rag.cli``) on ``data_dir`` with ``env`` added; output captured, no raise."""
+    full_env = {**os.environ, "RAG_DATA_DIR": str(data_dir), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=timeout_s, check=False)
 
 
 def _read_only(manifest: Path) -> sqlite3.Connection | None:

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from rag.manifest import Manifest
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def rag(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RAG_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600, check=False)
+from tests.processes import ROOT
+from tests.processes import run_rag as rag
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +107,7 @@ def test_unknown_region_and_empty_base_messages(tmp_path):
 
 
 def test_invalid_setting_is_reported_in_chinese(tmp_path):
-    env = {**os.environ, "RAG_DATA_DIR": str(tmp_path), "RAG_CHUNK_TOKENS": "很多"}
-    result = subprocess.run([sys.executable, "-m", "rag.cli", "sources"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = rag(tmp_path, "sources", env={"RAG_CHUNK_TOKENS": "很多"}, timeout_s=120)
     assert result.returncode == 2
     assert "配置错误：RAG_CHUNK_TOKENS" in result.stderr and "Traceback" not in result.stderr
 

@@ -25,7 +25,7 @@ import time
 from ingest.pipeline import ingest_paths
 from rag.knowledge import KnowledgeBase
 from tests.conftest import ROOT, SHARED, make_settings
-from tests.processes import manifest_generation, stored_chunk_ids
+from tests.processes import manifest_generation, run_rag, stored_chunk_ids
 
 TRIALS = 20
 NEWS = SHARED / "corpus/dangjian_news/docs"
@@ -103,11 +103,11 @@ def test_rag_check_finds_and_repairs_a_folder_a_kill_damaged(tmp_path, embedding
     ingest_paths(reference_kb, [folder])
     reference = stored_chunk_ids(reference_kb.settings.manifest_path)
     data = tmp_path / "data"
-    env = {**os.environ, "RAG_DATA_DIR": str(data), "RAG_INGEST_BATCH_CHUNKS": "4"}
+    batch = {"RAG_INGEST_BATCH_CHUNKS": "4"}
+    env = {**os.environ, "RAG_DATA_DIR": str(data), **batch}
 
-    def rag(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=600)
+    def rag(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_rag(data, *args, env=batch)
 
     manifest = data / "manifest.sqlite3"
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", "-q", str(folder)], cwd=ROOT, env=env,
