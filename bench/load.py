@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import math
 import os
 import re
 import statistics
@@ -48,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
+from eval.datasets import GOLD_SET, read_jsonl  # noqa: E402
 from eval.metrics import percentile  # noqa: E402
 from rag.rewrite import is_follow_up  # noqa: E402
 from tests.browser import running_app  # noqa: E402
@@ -83,18 +85,21 @@ class Turn:
         return {int(n) for n in _MARK.findall(self.answer)}
 
 
+def _plain_text(match: re.Match[str] | None) -> str:
+    return html.unescape(_TAG.sub("", match.group(1))) if match else ""
+
+
 def last_turn(chat_html: str) -> Turn:
     parts = _TURN.split(chat_html)
     turn = Turn(count=len(parts) - 1)
     if turn.count == 0:
         return turn
     body = parts[-1]
-    text = lambda m: html.unescape(_TAG.sub("", m.group(1))) if m else ""  # noqa: E731
-    turn.question = text(_QUESTION.search(body))
-    turn.answer = text(_ANSWER.search(body))
-    turn.notice = text(_NOTICE.search(body))
-    turn.status = text(_STATUS.search(body))
-    turn.llm = text(_FOOT.search(body))
+    turn.question = _plain_text(_QUESTION.search(body))
+    turn.answer = _plain_text(_ANSWER.search(body))
+    turn.notice = _plain_text(_NOTICE.search(body))
+    turn.status = _plain_text(_STATUS.search(body))
+    turn.llm = _plain_text(_FOOT.search(body))
     turn.done = 'class="foot"' in body
     turn.evidence = [(int(n), html.unescape(s), html.unescape(q)) for n, s, q in _EVIDENCE.findall(body)]
     return turn
@@ -220,20 +225,14 @@ def summarize(results: list[Result]) -> dict[str, Any]:
 
 
 def pool_questions() -> list[str]:
-    rows = [json.loads(line) for line in
-            (ROOT / "eval" / "gold" / "sample_gold.jsonl").read_text("utf-8").splitlines()]
-    return [r["user_input"] for r in rows if not is_follow_up(r["user_input"])]
+    return [item.question for item in read_jsonl(GOLD_SET) if not is_follow_up(item.question)]
 
 
 def plans_for(pool: list[str], users: int, questions: int) -> list[list[str]]:
     """User u starts at a different place in the pool and steps by a different stride."""
-    strides = [s for s in range(1, len(pool)) if all(len(pool) % p for p in _factors(s))] or [1]
+    strides = [s for s in range(1, len(pool)) if math.gcd(s, len(pool)) == 1] or [1]  # each visits the whole pool
     return [[pool[(u * 7 + i * strides[u % len(strides)]) % len(pool)] for i in range(questions)]
             for u in range(users)]
-
-
-def _factors(n: int) -> list[int]:
-    return [p for p in range(2, n + 1) if n % p == 0]
 
 
 def line(name: str, s: dict[str, Any], single: dict[str, Any]) -> str:

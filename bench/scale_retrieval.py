@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.datasets import GOLD_SET, read_jsonl
 from eval.metrics import percentile
 from ingest.pipeline import ingest_paths
 from rag.config import Settings
@@ -130,8 +131,7 @@ def main() -> None:
 
 def run_measurements(kb: KnowledgeBase, ids: list[str], args: argparse.Namespace, grow_s: float,
                      work: Path) -> None:
-    gold = [json.loads(line)["user_input"] for line in
-            (ROOT / "eval/gold/sample_gold.jsonl").read_text("utf-8").splitlines() if line.strip()]
+    gold = [item.question for item in read_jsonl(GOLD_SET)]
     titles = [s.title for s in kb.sources() if not s.source.startswith("copy")]
     half = args.queries // 2
     queries = gold[:half] + titles[:: max(1, len(titles) // (args.queries - half))][: args.queries - half]

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.startup import memory_mb  # noqa: E402
+from eval.datasets import GOLD_SET, read_jsonl  # noqa: E402
 from eval.metrics import percentile  # noqa: E402
 from tests.browser import launch_chromium, new_context, running_app  # noqa: E402
 
@@ -46,8 +47,7 @@ OBSERVER = """() => {
 
 
 def gold_questions(n: int) -> list[str]:
-    rows = [json.loads(line) for line in (ROOT / "eval" / "gold" / "sample_gold.jsonl").read_text("utf-8").splitlines()]
-    return [r["user_input"] for r in rows if r["answerable"]][:n]
+    return [item.question for item in read_jsonl(GOLD_SET) if item.answerable][:n]
 
 
 def main() -> int:

@@ -28,6 +28,9 @@ from rag.files import SUPPORTED_SUFFIXES
 Spec = tuple[tuple[str, ...], ...]  # every element must appear; any alternative of an element suffices
 
 
+GOLD_SET = Path(__file__).resolve().parent / "gold" / "sample_gold.jsonl"  # the gold set over the sample articles
+
+
 class DatasetError(RagError):
     """A dataset that cannot be read, with file and line."""
 

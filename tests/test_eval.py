@@ -8,7 +8,7 @@ import math
 import pytest
 
 from eval.compare import compare_runs, write_comparison
-from eval.datasets import DatasetError, load_dataset
+from eval.datasets import GOLD_SET, DatasetError, load_dataset
 from eval.metrics import (
     bootstrap_ci,
     char_f1,
@@ -23,7 +23,7 @@ from eval.metrics import (
 from eval.runner import run_eval
 from tests.conftest import ROOT, SHARED
 
-GOLD = ROOT / "eval" / "gold" / "sample_gold.jsonl"
+GOLD = GOLD_SET
 GATE = json.loads((ROOT / "eval" / "gate.json").read_text(encoding="utf-8"))
 
 

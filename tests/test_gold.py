@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
+from eval.datasets import GOLD_SET
 from eval.metrics import contains_key_facts
 from rag.chain import ask
 from rag.cli import sample_dir
 
-GOLD = Path(__file__).resolve().parents[1] / "eval" / "gold" / "sample_gold.jsonl"
+GOLD = GOLD_SET
 
 
 def load_gold() -> list[dict]:
