@@ -13,12 +13,27 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import sample_dir
 from rag.config import Settings
+from rag.data import sample_dir
 from tests.processes import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """``../shared`` beside the checkout (the news corpus and the external eval sets), or one clear failure."""
+    if not (SHARED / "corpus" / "dangjian_news" / "docs").is_dir() or not (SHARED / "evalsets").is_dir():
+        pytest.fail(f"this test needs ../shared beside the checkout ({SHARED}: corpus/dangjian_news/docs and "
+                    "evalsets/), as CI lays it out", pytrace=False)
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def news_docs(shared: Path) -> Path:
+    """The 972 real news articles of ``../shared``."""
+    return shared / "corpus" / "dangjian_news" / "docs"
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:

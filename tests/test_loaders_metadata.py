@@ -11,7 +11,7 @@ import pytest
 from ingest.clean import clean_text
 from ingest.loaders import load_file
 from ingest.metadata import extract_metadata
-from rag.cli import sample_dir
+from rag.data import sample_dir
 from rag.errors import IngestError
 from rag.regions import load_gazetteer
 

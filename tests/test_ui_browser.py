@@ -30,7 +30,7 @@ XSS_ARTICLE = ("白桦镇党建工作简报\n白桦镇党委设立“白桦书�
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, embeddings):
     from ingest.pipeline import ingest_paths
-    from rag.cli import sample_dir
+    from rag.data import sample_dir
     from rag.knowledge import KnowledgeBase
 
     data = tmp_path_factory.mktemp("ui-data")
@@ -71,8 +71,9 @@ def test_wrong_password_is_refused(browser, app_url):
     url, _ = app_url
     context = new_context(browser, url, [])
     page = context.new_page()
-    log_in(page, url, USER, "wrong-password")
-    page.wait_for_timeout(1500)
+    with page.expect_response(lambda r: r.request.method == "POST" and "/login" in r.url) as login:
+        log_in(page, url, USER, "wrong-password")
+    assert login.value.status in (400, 401, 403)  # the server's answer, not a timer
     assert page.locator("#question").count() == 0
     assert page.get_by_role("button", name="登录").is_visible()
     context.close()

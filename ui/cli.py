@@ -1,8 +1,10 @@
 """The ``rag`` command: thin subcommands over the library, messages in Chinese.
 
-Each subcommand imports what it needs when it runs, so ``rag --help`` is
-instant and nothing heavy (torch, Chroma) loads for commands that do not use
-it. This is the one module of ``rag/`` allowed to import ``ingest`` (lazily).
+The command line is a user interface, so it lives in ``ui/``, the outermost
+layer: it wires ``ingest`` (for ``rag ingest``, uploads and ``rag eval``'s own
+documents) and ``eval`` into the library calls of ``rag``. Each subcommand
+imports what it needs when it runs, so ``rag --help`` is instant and nothing
+heavy (torch, Chroma) loads for commands that do not use it.
 
 Exit codes: 0 success, 1 some input failed (e.g. a file could not be
 ingested), 2 usage or configuration error.
@@ -17,9 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.cli_parser import Parser as _Parser
 from rag.config import Settings
+from rag.data import sample_dir
 from rag.errors import RagError
+from ui.cli_parser import Parser as _Parser
 
 SAMPLE_QUESTION = "楼宇党建是怎么做的？"
 
@@ -99,7 +102,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     hits = search(_kb(_settings(args)), args.query, k=args.k, region=args.region, sources=args.source)
     if args.json:
-        _print_json({"query": args.query, "results": [h.to_json() for h in hits]})
+        _print_json({"query": args.query, "results": [h.to_json() for h in hits],
+                     "timings_ms": {k: round(v, 1) for k, v in hits.timings_ms.items()}})
         return 0
     if not hits:
         print("没有找到相关片段。")
@@ -208,13 +212,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise RagError("用法：rag eval 数据集 [选项]，或 rag eval compare 评测目录A 评测目录B")
     return eval_command(Path(args.target[0]), _settings(args), lambda kb, paths: ingest_paths(kb, paths),
                         llm=args.llm, k=args.k, limit=args.limit, out=args.out, kb_cache=args.kb_cache)
-
-
-def sample_dir() -> Path:
-    """The bundled sample articles (package data)."""
-    from importlib import resources
-
-    return Path(str(resources.files("rag") / "data" / "sample"))
 
 
 def _add_retrieval_options(p: argparse.ArgumentParser, k_help: str) -> None:

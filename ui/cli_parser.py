@@ -1,6 +1,6 @@
 """argparse with Chinese labels, usage prefix and error messages, for the ``rag`` command.
 
-Deliberately not here: the subcommands (``rag.cli``).
+Deliberately not here: the subcommands (``ui.cli``).
 """
 
 from __future__ import annotations
