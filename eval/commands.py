@@ -1,6 +1,6 @@
 """What ``rag eval`` and ``rag eval compare`` do, as functions the CLI calls with parsed options.
 
-Deliberately not here: argument parsing (``rag.cli``), ingestion (injected by
+Deliberately not here: argument parsing (``ui.cli``), ingestion (injected by
 the CLI, so this package never imports ``ingest``).
 """
 
@@ -15,16 +15,15 @@ from typing import Any
 from rag.config import Settings
 from rag.errors import RagError
 
-SHOWN = ("accuracy", "key_facts", "hit@1", "hit@5", "mrr@10", "char_f1", "citation_verbatim", "cites_a_source",
-         "rejection_rate", "false_refusal_rate")
-
 
 def headline_lines(overall: dict[str, Any]) -> list[str]:
+    from eval.record import METRICS
+
     lines = []
-    for name in SHOWN:
-        if name in overall:
-            m = overall[name]
-            lines.append(f"{name:<20} {m['mean']:.3f}  [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]  n={m['n']}")
+    for metric in METRICS:
+        if metric.headline and metric.name in overall:
+            m = overall[metric.name]
+            lines.append(f"{metric.name:<20} {m['mean']:.3f}  [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]  n={m['n']}")
     return lines
 
 

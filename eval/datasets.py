@@ -11,13 +11,20 @@ A dataset is either
   plus any other ``*.jsonl`` of rejection items (``answerable: false``). The
   documents become a temporary knowledge base.
 
+A file may also be a chat's ``feedback.jsonl`` (lines are ``Answer.to_json()``
+plus ``vote``): each 👍 answer becomes a reference answer for its standalone
+question, with the sources it cited as gold sources and the figures it gave as
+key points; a 👍 refusal becomes an unanswerable item; 👎 lines are skipped.
+
 A malformed line raises ``DatasetError`` naming the file, the line number and
 what is wrong. Deliberately not here: running or scoring.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +36,8 @@ Spec = tuple[tuple[str, ...], ...]  # every element must appear; any alternative
 
 
 GOLD_SET = Path(__file__).resolve().parent / "gold" / "sample_gold.jsonl"  # the gold set over the sample articles
+_MARKS = re.compile(r"\[\d{1,2}\]")
+_FIGURE = re.compile(r"\d+(?:\.\d+)?(?:余|多)?(?:%|个|名|家|人|项|次|场|户|所|条|支|万|亿|元)")
 
 
 class DatasetError(RagError):
@@ -112,6 +121,28 @@ def parse_item(row: Any, where: str) -> EvalItem:
     )
 
 
+def feedback_item(row: dict[str, Any], where: str) -> EvalItem | None:
+    """A feedback line (``Answer.to_json()`` + ``vote``) as a reference item; None unless voted 👍."""
+    if row.get("vote") != "up":
+        return None
+    question = row.get("standalone_question") or row.get("question")
+    answer = row.get("answer")
+    if not isinstance(question, str) or not question.strip() or not isinstance(answer, str):
+        raise DatasetError(f"{where}：反馈记录缺少 question 或 answer")
+    citations = row.get("citations") or []
+    if not isinstance(citations, list) or not all(isinstance(c, dict) and "source" in c for c in citations):
+        raise DatasetError(f"{where}：反馈记录的 citations 应为引用列表")
+    sources = tuple(dict.fromkeys(source_id(str(c["source"])) for c in citations))
+    key = f"{row.get('time', '')}|{question}".encode()
+    item_id = f"feedback-{hashlib.sha256(key).hexdigest()[:10]}"
+    if row.get("refused"):
+        return EvalItem(id=item_id, question=question.strip(), answerable=False, kind="feedback-refused")
+    reference = _MARKS.sub("", answer).strip()
+    figures = tuple(dict.fromkeys(_FIGURE.findall(reference)))
+    return EvalItem(id=item_id, question=question.strip(), references=(reference,), sources=sources,
+                    kind="feedback", key_points=figures)
+
+
 def read_jsonl(path: Path) -> list[EvalItem]:
     items = []
     try:
@@ -126,6 +157,11 @@ def read_jsonl(path: Path) -> list[EvalItem]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{where}：不是合法的 JSON（{exc.msg}，第 {exc.colno} 列）") from exc
+        if isinstance(row, dict) and "vote" in row:
+            item = feedback_item(row, where)
+            if item is not None:
+                items.append(item)
+            continue
         items.append(parse_item(row, where))
     return items
 

@@ -32,6 +32,7 @@ from eval.metrics import (
     percentile,
     spec_correct,
 )
+from eval.record import METRICS, ScoredRow
 from rag.chain import ask
 from rag.config import Settings
 from rag.knowledge import KnowledgeBase
@@ -39,9 +40,6 @@ from rag.retrieval import search
 from rag.types import Answer
 
 RANKING_CHUNKS = 30  # chunks searched for the document ranking (hit@5, MRR@10)
-HEADLINE = ("accuracy", "key_facts", "hit@1", "hit@5", "mrr@10", "char_f1", "exact_match", "key_point_recall",
-            "citation_verbatim", "cites_a_source", "rejection_rate", "false_refusal_rate")
-LATENCY = ("evidence_ms", "first_token_ms", "total_ms")
 IngestFn = Callable[..., Any]
 
 
@@ -56,9 +54,10 @@ def dataset_kb(dataset: Dataset, settings: Settings, ingest_files: IngestFn, cac
     return kb
 
 
-def score(item: EvalItem, answer: Answer, ranking: list[str], text_of: Callable[[str], str | None]) -> dict[str, Any]:
-    """Every metric that applies to ``item`` (absent keys do not apply)."""
-    m: dict[str, Any] = {"refused": answer.refused}
+def score(item: EvalItem, answer: Answer, ranking: list[str],
+          text_of: Callable[[str], str | None]) -> dict[str, float]:
+    """Every score that applies to ``item`` (absent keys do not apply); booleans count as 0/1."""
+    m: dict[str, Any] = {}
     if item.sources:
         m["hit@1"] = hit_at(ranking, item.sources, 1)
         m["hit@5"] = hit_at(ranking, item.sources, 5)
@@ -68,7 +67,7 @@ def score(item: EvalItem, answer: Answer, ranking: list[str], text_of: Callable[
                                      for c in answer.citations) / len(answer.citations)
     if not item.answerable:
         m["rejection_rate"] = answer.refused
-        return m
+        return {name: float(v) for name, v in m.items()}
     m["false_refusal_rate"] = answer.refused
     text = "" if answer.refused else answer.text
     m["accuracy"] = spec_correct(text, item.spec) if item.spec else contains_any(text, item.references)
@@ -79,64 +78,57 @@ def score(item: EvalItem, answer: Answer, ranking: list[str], text_of: Callable[
         m["key_facts"] = contains_key_facts({"key_points": item.key_points, "kind": item.kind}, text)
     if item.sources:
         m["cites_a_source"] = any(source_id(c.source) in item.sources for c in answer.citations)
-    return m
+    return {name: float(v) for name, v in m.items()}
 
 
-def run_item(kb: KnowledgeBase, item: EvalItem, llm: str | None, k: int | None) -> dict[str, Any]:
+def run_item(kb: KnowledgeBase, item: EvalItem, llm: str | None, k: int | None) -> ScoredRow:
     answer = ask(kb, item.question, llm=llm, k=k)
     hits = search(kb, answer.standalone_question or item.question, RANKING_CHUNKS)
     ranking = list(dict.fromkeys(source_id(h.chunk.source) for h in hits))
-    ms = answer.timings_ms
-    return {
-        "id": item.id, "kind": item.kind, "question": item.question, "answerable": item.answerable,
-        "reference": list(item.references), "answer": answer.text, "refused": answer.refused, "llm": answer.llm,
-        "notice": answer.notice, "citations": [c.to_json() for c in answer.citations],
-        "evidence": [c.to_json() for c in answer.evidence], "gold_sources": list(item.sources),
-        "retrieved_sources": ranking[:10],
-        "metrics": score(item, answer, ranking, kb.text_lookup()),
-        "timings_ms": {"evidence_ms": ms.get("evidence"), "first_token_ms": ms.get("first_token"),
-                       "total_ms": ms.get("total")},
-    }
+    return ScoredRow(id=item.id, kind=item.kind, answerable=item.answerable, answer=answer.to_json(),
+                     metrics=score(item, answer, ranking, kb.text_lookup()), reference=item.references,
+                     gold_sources=item.sources, retrieved_sources=tuple(ranking[:10]))
 
 
-def summarize(rows: list[dict[str, Any]], kinds: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Each metric's mean with a 95% bootstrap interval, overall and by question kind; latency median/p95."""
+def summarize(rows: list[ScoredRow], kinds: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Each score's mean with a 95% bootstrap interval, overall and by question kind; latency median/p95."""
 
-    def block(subset: list[dict[str, Any]]) -> dict[str, Any]:
+    def block(subset: list[ScoredRow]) -> dict[str, Any]:
         out: dict[str, Any] = {"questions": len(subset)}
-        for name in HEADLINE:
-            values = [float(r["metrics"][name]) for r in subset if name in r["metrics"]]
-            if values:
+        for metric in METRICS:
+            values = [v for v in (r.value(metric) for r in subset) if v is not None]
+            if not values:
+                continue
+            if metric.aggregate == "mean":
                 mean, low, high = bootstrap_ci(values)
-                out[name] = {"mean": mean, "ci95": [low, high], "n": len(values)}
-        for name in LATENCY:
-            values = [r["timings_ms"][name] for r in subset if r["timings_ms"].get(name) is not None]
-            if values:
-                out[name] = {"median": percentile(values, 0.5), "p95": percentile(values, 0.95), "n": len(values)}
+                out[metric.name] = {"mean": mean, "ci95": [low, high], "n": len(values)}
+            else:
+                out[metric.name] = {"median": percentile(values, 0.5), "p95": percentile(values, 0.95),
+                                    "n": len(values)}
         return out
 
     summary = {"overall": block(rows)}
     if len(kinds) > 1:
-        summary["by_kind"] = {kind: block([r for r in rows if r["kind"] == kind]) for kind in kinds}
+        summary["by_kind"] = {kind: block([r for r in rows if r.kind == kind]) for kind in kinds}
     return summary
 
 
 def run_eval(dataset: Dataset, kb: KnowledgeBase, out_dir: Path, *, llm: str | None = None, k: int | None = None,
-             on_item: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+             on_item: Callable[[ScoredRow], None] | None = None) -> dict[str, Any]:
     """Answer and score every item, write results.jsonl / summary.json / report.html, return the summary."""
     from eval.report import write_report
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows: list[ScoredRow] = []
     with (out_dir / "results.jsonl").open("w", encoding="utf-8") as f:
         for item in dataset.items:
             row = run_item(kb, item, llm, k)
             rows.append(row)
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            f.write(json.dumps(row.to_json(), ensure_ascii=False) + "\n")
             f.flush()
             if on_item:
                 on_item(row)
-    summary = {"dataset": dataset.name, "path": str(dataset.path), "llm": rows[0]["llm"] if rows else llm,
+    summary = {"dataset": dataset.name, "path": str(dataset.path), "llm": rows[0].answer["llm"] if rows else llm,
                "k": k or kb.settings.search_k, **summarize(rows, dataset.kinds)}
     (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     write_report(out_dir / "report.html", summary, rows)

@@ -7,8 +7,13 @@ here imports a heavy dependency.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+FileStatus = Literal["added", "updated", "unchanged", "failed", "removed"]  # what an ingest did to a file
+EventKind = Literal["evidence", "waiting", "token", "answer"]  # steps of a streamed answer (``rag.chain``)
+ProviderKind = Literal["local", "openai", "none"]  # answer providers (``rag.llm``)
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,20 @@ class SearchHit:
             "score": round(self.score, 6),
             "text": c.text,
         }
+
+
+@dataclass(frozen=True)
+class SearchResult(Sequence[SearchHit]):
+    """What one search returned: its hits in rank order (the sequence itself) and its own timings."""
+
+    hits: tuple[SearchHit, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.hits[index]
+
+    def __len__(self) -> int:
+        return len(self.hits)
 
 
 @dataclass(frozen=True)
@@ -151,15 +170,17 @@ class Answer:
     notice: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        """The ``rag ask --json`` contract (documented in the README)."""
+        """The one serialized form of an answer: ``rag ask --json`` (documented in the README).
+
+        Feedback lines and evaluation rows are this object with their own fields added.
+        """
         return {
             "question": self.question,
             "answer": self.text,
             "refused": self.refused,
             "llm": self.llm,
             "citations": [c.to_json() for c in self.citations],
-            "retrieved": [{"source": h.chunk.source, "chunk_id": h.chunk.chunk_id,
-                           "score": round(h.score, 6)} for h in self.retrieved],
+            "retrieved": [h.to_json() for h in self.retrieved],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "evidence": [c.to_json() for c in self.evidence],
             "flagged": list(self.flagged),
@@ -173,7 +194,7 @@ class FileOutcome:
     """What happened to one file during an ingest run."""
 
     source: str
-    status: str  # "added" | "updated" | "unchanged" | "failed" | "removed"
+    status: FileStatus
     chunks: int = 0
     error: str = ""
 
@@ -186,7 +207,7 @@ class IngestReport:
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage (see ingest.pipeline)
 
-    def count(self, status: str) -> int:
+    def count(self, status: FileStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     @property

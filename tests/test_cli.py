@@ -51,7 +51,9 @@ def test_ask_json_contract(data_dir):
     finally:
         manifest.close()
     for r in payload["retrieved"]:
-        assert set(r) == {"source", "chunk_id", "score"} and 0 < r["score"] <= 1
+        # the same form as `rag search --json` results (SearchHit.to_json)
+        assert set(r) == {"source", "title", "regions", "chunk_id", "start", "end", "score", "text"}
+        assert 0 < r["score"] <= 1
 
 
 def test_ask_text_output_and_refusal(data_dir):

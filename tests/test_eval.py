@@ -21,7 +21,7 @@ from eval.metrics import (
     spec_correct,
 )
 from eval.runner import run_eval
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT
 
 GOLD = GOLD_SET
 GATE = json.loads((ROOT / "eval" / "gate.json").read_text(encoding="utf-8"))
@@ -68,14 +68,14 @@ def test_bootstrap_interval_is_deterministic_and_brackets_the_mean():
 
 
 # -- datasets -----------------------------------------------------------------------------------
-def test_gold_file_and_shared_folders_load():
+def test_gold_file_and_shared_folders_load(shared):
     gold = load_dataset(GOLD)
     assert gold.docs_dir is None and len(gold.items) == 75
     assert set(gold.kinds) == {"fact", "how", "multi", "unanswerable"}
     assert gold.items[0].sources == ("000_bf203c546cd10514",) and gold.items[0].key_points
-    crud = load_dataset(SHARED / "evalsets" / "crud_news_zh")
+    crud = load_dataset(shared / "evalsets" / "crud_news_zh")
     assert len(crud.items) == 55 and crud.docs_dir is not None and all(i.answerable for i in crud.items)
-    rgb = load_dataset(SHARED / "evalsets" / "rgb_zh")
+    rgb = load_dataset(shared / "evalsets" / "rgb_zh")
     assert len(rgb.items) == 59 and sum(not i.answerable for i in rgb.items) == 15
     directors = next(i for i in rgb.items if i.id == "rgbzh-114")
     assert len(directors.spec) == 7 and directors.sources[0].startswith("rgbzh-")
@@ -152,6 +152,43 @@ def test_compare_reports_deltas_and_flips(gold_run, sample_kb, tmp_path):
     assert "由对变错" in text and (tmp_path / "compare.json").is_file()
     with pytest.raises(DatasetError, match="不是一次评测的输出目录"):
         compare_runs(out_a, tmp_path / "missing")
+
+
+def test_rows_extend_the_answer_record_and_one_metric_table_drives_summary_and_compare(gold_run):
+    from eval.record import METRICS, SCORES, ScoredRow
+
+    out, summary = gold_run
+    rows = [ScoredRow.from_json(json.loads(x)) for x in (out / "results.jsonl").read_text("utf-8").splitlines()]
+    answer_keys = {"question", "answer", "refused", "llm", "citations", "retrieved", "timings_ms", "evidence",
+                   "flagged", "standalone_question", "notice"}  # Answer.to_json()
+    assert all(answer_keys <= set(r.to_json()) for r in rows)
+    assert all(r.to_json() == json.loads(line) for r, line in
+               zip(rows, (out / "results.jsonl").read_text("utf-8").splitlines(), strict=True))
+    assert {m.name for m in METRICS} >= set(summary["overall"]) - {"questions"}
+    assert {m.name for m in SCORES} >= set(compare_runs(out, out)["deltas"])
+
+
+def test_a_feedback_file_is_a_dataset_of_its_thumbs_up_answers(sample_kb, tmp_path):
+    from rag.chain import ask
+    from ui.feedback import append_feedback
+
+    path = tmp_path / "feedback.jsonl"
+    good = ask(sample_kb, "乐山市选派了多少名党建指导员？", llm="none")
+    bad = ask(sample_kb, "自贡选派了多少名党建指导员？", llm="none")
+    refused = ask(sample_kb, "西藏拉萨的楼宇党建是怎么做的？", llm="none")
+    assert refused.refused
+    append_feedback(path, good, "up")
+    append_feedback(path, bad, "down")
+    append_feedback(path, refused, "up")
+    dataset = load_dataset(path)
+    assert [i.answerable for i in dataset.items] == [True, False]  # the 👎 line is not a reference
+    item = dataset.items[0]
+    assert item.question == good.standalone_question and "807" in item.references[0]
+    assert "[1]" not in item.references[0] and item.sources and "807名" in item.key_points
+    summary = run_eval(dataset, sample_kb, tmp_path / "run", llm="none")
+    overall = summary["overall"]
+    assert overall["accuracy"]["mean"] == 1.0 and overall["rejection_rate"]["mean"] == 1.0  # same answers again
+    assert overall["hit@1"]["mean"] == 1.0
 
 
 def test_report_renders_charts_and_filters_in_chromium(gold_run):

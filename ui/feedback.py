@@ -1,7 +1,8 @@
 """👍/👎 feedback on answers, appended as JSON lines to ``feedback.jsonl`` in the data folder.
 
-Each line holds the question, the answer text, its citations and the vote, so
-the file can later become evaluation data. Appends are serialized by a lock
+Each line is the answer's one serialized form (``Answer.to_json``) with the
+time and the vote added, so the file is evaluation data as it stands: ``rag
+eval feedback.jsonl`` scores the 👍 answers as reference answers. Appends are serialized by a lock
 and written as one ``write`` of a whole line (safe with several users).
 
 Deliberately not here: reading or scoring feedback (the evaluation harness).
@@ -22,18 +23,10 @@ _lock = threading.Lock()
 
 
 def feedback_record(answer: Answer, vote: str) -> dict[str, Any]:
+    """``Answer.to_json()`` extended with ``time`` and ``vote``."""
     if vote not in VOTES:
         raise ValueError(f"vote must be one of {VOTES}, not {vote!r}")
-    return {
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "vote": vote,
-        "question": answer.question,
-        "standalone_question": answer.standalone_question,
-        "answer": answer.text,
-        "refused": answer.refused,
-        "llm": answer.llm,
-        "citations": [c.to_json() for c in answer.citations],
-    }
+    return {**answer.to_json(), "time": datetime.now(UTC).isoformat(timespec="seconds"), "vote": vote}
 
 
 def append_feedback(path: Path, answer: Answer, vote: str) -> dict[str, Any]:
