@@ -34,15 +34,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def recall_at_10(kb: KnowledgeBase, queries: list[str]) -> float:
-    ids = sorted(kb.manifest.all_chunk_ids())
-    vectors = kb.vectors.get_vectors(ids)
+    ids = kb.chunk_ids()
+    vectors = kb.vectors_of(ids)
     matrix = np.stack([vectors[i] for i in ids])
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     qvecs = kb.embeddings.encode(queries, query=True)
     hits = 0
     for q in qvecs:
         exact = {ids[j] for j in np.argsort(-(matrix @ q))[:10]}
-        approx = {cid for cid, _ in kb.vectors.query(q, 10)}
+        approx = {cid for cid, _ in kb.dense_search(q, 10)}
         hits += len(exact & approx)
     return hits / (10 * len(queries))
 
@@ -89,7 +89,7 @@ def main() -> None:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         stages = {k: round(v, 1) for k, v in sorted(report.stages.items())}
         not_embedding = report.seconds - report.stages.get("embed", 0.0)
-        chunks = kb.manifest.chunks_by_id(sorted(kb.manifest.all_chunk_ids()))
+        chunks = kb.chunks(kb.chunk_ids())
         texts = [embedding_text(chunks[cid]) for cid in sorted(chunks)]
         step = max(1, len(texts) // args.baseline_chunks) if args.baseline_chunks else 1
         sample = texts[::step][: args.baseline_chunks or None]

@@ -46,7 +46,7 @@ SIGMA = 0.01
 def all_vectors(kb: KnowledgeBase, ids: list[str]) -> np.ndarray:
     rows = []
     for i in range(0, len(ids), 5000):
-        got = kb.vectors.get_vectors(ids[i:i + 5000])
+        got = kb.vectors_of(ids[i:i + 5000])
         rows.extend(got[cid] for cid in ids[i:i + 5000])
     return np.stack(rows).astype(np.float32)
 
@@ -55,7 +55,7 @@ def grow(seed: KnowledgeBase, kb: KnowledgeBase, target: int) -> None:
     """Copy seed documents (perturbed vectors, distinct ids) into ``kb`` until it holds ``target`` chunks."""
     rng = np.random.default_rng(0)
     docs = [seed.document(s.source) for s in seed.sources()]
-    chunks = seed.manifest.chunks_by_id(sorted(seed.manifest.all_chunk_ids()))
+    chunks = seed.chunks(seed.chunk_ids())
     by_source: dict[str, list] = {}
     for c in sorted(chunks.values(), key=lambda c: (c.source, c.ordinal)):
         by_source.setdefault(c.source, []).append(c)
@@ -63,7 +63,7 @@ def grow(seed: KnowledgeBase, kb: KnowledgeBase, target: int) -> None:
     vectors = dict(zip(seed_ids, all_vectors(seed, seed_ids), strict=True))
     copy = len({s.source.split("/")[0] for s in kb.sources() if s.source.startswith("copy")})
     with kb.write_lock():
-        while len(kb.manifest.all_chunk_ids()) < target:
+        while len(kb.chunk_ids()) < target:
             copy += 1
             items: list = []
             for doc in docs:
@@ -79,8 +79,8 @@ def grow(seed: KnowledgeBase, kb: KnowledgeBase, target: int) -> None:
                     items = []
             if items:
                 kb.put_many(items)
-            print(f"copy {copy}: {len(kb.manifest.all_chunk_ids())} chunks", flush=True)
-        kb.keyword.refresh()
+            print(f"copy {copy}: {len(kb.chunk_ids())} chunks", flush=True)
+        kb.refresh_keyword_index()
 
 
 def pick_region(kb: KnowledgeBase, share: float = 0.03) -> tuple[str, float]:
@@ -124,7 +124,7 @@ def main() -> None:
     started = time.perf_counter()
     grow(seed, kb, args.target)
     grow_s = time.perf_counter() - started
-    ids = sorted(kb.manifest.all_chunk_ids())
+    ids = kb.chunk_ids()
     print(f"base: {len(ids)} chunks, {len(kb.sources())} documents (grown in {grow_s:.0f} s)", flush=True)
     run_measurements(kb, ids, args, grow_s, work)
 
@@ -139,16 +139,20 @@ def run_measurements(kb: KnowledgeBase, ids: list[str], args: argparse.Namespace
     tag, share = pick_region(kb)
     gazetteer = load_gazetteer()
     in_region_sources = {s.source for s in kb.sources() if tag in gazetteer.tags(s.regions)}
-    source_of = kb.manifest.chunks_by_id(ids)
+    source_of = kb.chunks(ids)
     region_rows = np.array([i for i, cid in enumerate(ids) if source_of[cid].source in in_region_sources])
     search(kb, "预热", region=tag)  # open Chroma, load BM25 and the JIT once
     out: dict = {"chunks": len(ids), "documents": len(kb.sources()), "grow_s": round(grow_s),
                  "queries": len(queries), "region": tag, "region_share": round(share, 4)}
     for label, region in (("unfiltered", None), ("region_filtered", tag)):
         kb.embeddings.clear_query_cache()
-        before = kb.timer.snapshot()
-        uncached = [timed(search, kb, q, region=region)[1] for q in queries]
-        stages = {k: v / len(queries) for k, v in kb.timer.since(before).items()}
+        runs = [timed(search, kb, q, region=region) for q in queries]
+        uncached = [ms for _, ms in runs]
+        stages: dict[str, float] = {}
+        for result, _ in runs:  # each search's own stages
+            for k, v in result.timings_ms.items():
+                if k != "total":
+                    stages[k] = stages.get(k, 0.0) + v / 1000 / len(queries)
         cached = [timed(search, kb, q, region=region)[1] for q in queries]
         out[label] = {"uncached_ms": summary(uncached), "cached_ms": summary(cached),
                       "mean_stage_ms": {k: round(v * 1000, 1) for k, v in stages.items()}}
@@ -162,19 +166,21 @@ def run_measurements(kb: KnowledgeBase, ids: list[str], args: argparse.Namespace
 
 def recall(kb: KnowledgeBase, ids: list[str], matrix: np.ndarray, qvecs: np.ndarray,
            rows: np.ndarray | None, tag: str | None) -> float:
-    where = {"regions": {"$contains": tag}} if tag else None
     sub = matrix if rows is None else matrix[rows]
     sub_ids = ids if rows is None else [ids[i] for i in rows]
     hits = 0
     for q in qvecs:
         exact = {sub_ids[j] for j in np.argsort(-(sub @ q))[:10]}
-        hits += len(exact & {cid for cid, _ in kb.vectors.query(q, 10, where)})
+        hits += len(exact & {cid for cid, _ in kb.dense_search(q, 10, tag)})
     return round(hits / (10 * len(qvecs)), 4)
 
 
 def floor(kb: KnowledgeBase, matrix: np.ndarray, qvecs: np.ndarray, queries: list[str], ours: dict) -> dict:
     """Exact numpy top-40 + bm25s top-40 (same index object as ours) per question; no fusion, no filter."""
-    bm25 = kb.keyword._bm25
+    import bm25s
+
+    bm25 = bm25s.BM25.load(str(kb.settings.bm25_dir / "index"))  # the index files ours saved, loaded as bm25s does
+    bm25.backend = "numba" if len(kb.chunk_ids()) >= 20_000 else "numpy"
     depth = kb.settings.candidate_k
     times = []
     for q, text in zip(qvecs, queries, strict=True):

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from ingest.chunking import chunk_text
 from ingest.clean import clean_text
@@ -30,6 +30,7 @@ from ingest.metadata import extract_metadata
 from rag.errors import IngestError, RagError
 from rag.files import SUPPORTED_SUFFIXES
 from rag.knowledge import KnowledgeBase
+from rag.timing import Timer
 from rag.types import Chunk, Document, FileOutcome, IngestReport
 
 
@@ -37,7 +38,7 @@ from rag.types import Chunk, Document, FileOutcome, IngestReport
 class _Prepared:
     doc: Document
     chunks: list[Chunk]
-    status: str  # "added" | "updated"
+    status: Literal["added", "updated"]
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
@@ -89,7 +90,7 @@ def _prepare_checked(kb: KnowledgeBase, path: Path, source: str,
         data = read_checked(path, source, int(settings.max_file_mb * 1048576))
         sha = hashlib.sha256(data).hexdigest()
         if kb.is_unchanged(source, sha):
-            return FileOutcome(source, "unchanged", chunks=len(kb.manifest.chunk_ids(source)))
+            return FileOutcome(source, "unchanged", chunks=len(kb.chunk_ids(source)))
         twin = pending.get(sha) or _stored_twin(kb, sha, source)
         if twin:
             return FileOutcome(source, "failed", error=_duplicate(source, twin))
@@ -108,32 +109,32 @@ def _prepare_checked(kb: KnowledgeBase, path: Path, source: str,
     chunks = chunk_text(cleaned.text, source, budget=settings.chunk_tokens,
                         overlap_sentences=settings.chunk_overlap_sentences,
                         title=meta.title, regions=meta.regions)
-    status = "updated" if kb.manifest.sha256_of(source) else "added"
+    status: Literal["added", "updated"] = "updated" if kb.is_stored(source) else "added"
     return _Prepared(doc, chunks, status)
 
 
 def _stored_twin(kb: KnowledgeBase, sha: str, source: str) -> str | None:
     """A stored document with this content whose file is still there (a renamed or moved file is no copy)."""
-    return next((twin for twin, path in kb.manifest.sources_with_content(sha, source) if Path(path).exists()), None)
+    return next((twin for twin, path in kb.stored_copies(sha, source) if Path(path).exists()), None)
 
 
 def _duplicate(source: str, twin: str) -> str:
     return f"{source}：内容与已导入的 {twin} 完全相同，未重复导入（如需以新名称导入，请先删除 {twin}）"
 
 
-def _flush(kb: KnowledgeBase, batch: list[_Prepared],
-           report: Callable[[FileOutcome], None]) -> list[FileOutcome]:
+def _flush(kb: KnowledgeBase, batch: list[_Prepared], report: Callable[[FileOutcome], None],
+           timer: Timer) -> list[FileOutcome]:
     """Embed a batch's chunks together, store them in one ``put_many``, then report each file."""
     if not batch:
         return []
     all_chunks = [c for p in batch for c in p.chunks]
-    vectors = kb.embed_chunks(all_chunks)
+    vectors = kb.embed_chunks(all_chunks, timer)
     items, offset = [], 0
     for prepared in batch:
         n = len(prepared.chunks)
         items.append((prepared.doc, prepared.chunks, vectors[offset:offset + n]))
         offset += n
-    kb.put_many(items)
+    kb.put_many(items, timer)
     outcomes = [FileOutcome(p.doc.source, p.status, chunks=len(p.chunks)) for p in batch]
     for outcome in outcomes:
         report(outcome)
@@ -148,8 +149,7 @@ def ingest_paths(
     on_file: Callable[[FileOutcome], None] | None = None,
 ) -> IngestReport:
     """Ingest ``paths`` (files or folders) into ``kb``; see the module docstring."""
-    started = time.perf_counter()
-    before = kb.timer.snapshot()
+    timer = Timer()
     report = on_file or (lambda outcome: None)
     files, outcomes = discover(paths)
     for outcome in outcomes:
@@ -162,7 +162,7 @@ def ingest_paths(
         batch_chunks = 0
         pending: dict[str, str] = {}  # sha256 → name of files prepared in this run
         for path, source in files:
-            with kb.timer.stage("prepare"):
+            with timer.stage("prepare"):
                 prepared = _prepare(kb, path, source, pending)
             if isinstance(prepared, FileOutcome):
                 outcomes.append(prepared)
@@ -172,14 +172,14 @@ def ingest_paths(
             batch.append(prepared)
             batch_chunks += len(prepared.chunks)
             if batch_chunks >= kb.settings.ingest_batch_chunks:
-                outcomes.extend(_flush(kb, batch, report))
+                outcomes.extend(_flush(kb, batch, report, timer))
                 batch, batch_chunks = [], 0
-        outcomes.extend(_flush(kb, batch, report))
+        outcomes.extend(_flush(kb, batch, report, timer))
         if sync:
             outcomes.extend(_sync_removals(kb, paths, {s for _, s in files}, report))
-        with kb.timer.stage("bm25"):
-            kb.keyword.refresh()  # built now, so the first question does not pay for it
-    return IngestReport(tuple(outcomes), time.perf_counter() - started, kb.timer.since(before))
+        with timer.stage("bm25"):
+            kb.refresh_keyword_index()  # built now, so the first question does not pay for it
+    return IngestReport(tuple(outcomes), timer.elapsed(), timer.seconds())
 
 
 def _sync_removals(kb: KnowledgeBase, folders: Iterable[Path], present: set[str],

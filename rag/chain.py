@@ -14,6 +14,12 @@ give ``refused=True`` and a plain "资料中没有找到…" with nearby materia
 as such. A model that fails or times out degrades to the evidence-only answer,
 with a notice saying so.
 
+Timings (``Answer.timings_ms``, milliseconds) belong to the call: the stages
+``load`` (embedding model, Chroma, BM25, only when not yet open), ``rewrite``,
+``retrieve`` (search and evidence selection) and ``load_model``, and the
+milestones since the call started ``evidence``, ``first_token``, ``generate``
+and ``total``.
+
 Deliberately not here: provider construction (``rag.llm``), UI or CLI output.
 """
 
@@ -35,7 +41,8 @@ from rag.llm import LlmChoice, make_chat_model, parse_llm
 from rag.refusal import is_weak, missing_regions, says_not_found
 from rag.retrieval import search
 from rag.rewrite import is_follow_up, standalone_question
-from rag.types import Answer, Citation, Turn
+from rag.timing import Timer
+from rag.types import Answer, Citation, EventKind, Turn
 
 SYSTEM_PROMPT = (
     "你是党建工作案例问答助手。只根据用户提供的编号资料，用简体中文回答。"
@@ -52,7 +59,7 @@ _MIN_ANSWER_CHARS = 4  # "807名[1]" is an answer; "[1][2]、[3]" is not
 class Event:
     """One step of a streamed answer: ``evidence``, ``waiting`` (queued for the model), ``token``, ``answer``."""
 
-    kind: str
+    kind: EventKind
     evidence: tuple[Citation, ...] = ()
     token: str = ""
     answer: Answer | None = None
@@ -85,15 +92,6 @@ def generation_chain(chat_model: Any) -> Any:
     return generation_prompt() | chat_model | StrOutputParser()
 
 
-class _Timer:
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-        self.marks: dict[str, float] = {}
-
-    def mark(self, name: str) -> None:
-        self.marks[name] = (time.perf_counter() - self.start) * 1000
-
-
 def ask_stream(
     kb: KnowledgeBase,
     question: str,
@@ -111,16 +109,21 @@ def ask_stream(
     LangChain chat model (tests, the UI's shared instance) and is then labelled ``llm``.
     """
     settings = kb.settings
-    timer = _Timer()
+    timer = Timer()
     choice = parse_llm(llm or settings.llm, settings)
     notice = ""
     if chat_model is None and choice.kind != "none" and is_follow_up(question) and history:
-        chat_model, notice = _load_model(choice, settings)  # rewriting needs it before retrieval
-    standalone = standalone_question(question, history, chat_model)
-    hits = search(kb, standalone, k, region, sources)
-    picked = select_evidence(kb, standalone, hits, settings.evidence_k)
+        with timer.stage("load_model"):
+            chat_model, notice = _load_model(choice, settings)  # rewriting needs it before retrieval
+    with timer.stage("rewrite"):
+        standalone = standalone_question(question, history, chat_model)
+    if not kb.is_open:
+        with timer.stage("load"):  # the embedding model, Chroma and BM25: not retrieval time
+            kb.open()
+    with timer.stage("retrieve"):
+        hits = search(kb, standalone, k, region, sources)
+        picked = select_evidence(kb, standalone, hits, settings.evidence_k)
     evidence = tuple(e.citation for e in picked)
-    timer.mark("retrieve")
     base = Answer(question=question, text="", citations=(), llm=choice.label, retrieved=tuple(hits),
                   evidence=evidence, standalone_question=standalone, notice=notice)
 
@@ -131,7 +134,8 @@ def ask_stream(
     yield Event("evidence", evidence=evidence)
     timer.mark("evidence")
     if chat_model is None and choice.kind != "none" and not notice:
-        chat_model, notice = _load_model(choice, settings)  # after the evidence is on screen
+        with timer.stage("load_model"):
+            chat_model, notice = _load_model(choice, settings)  # after the evidence is on screen
     if chat_model is None:
         timer.mark("generate")
         yield _final(kb, _evidence_answer(base, notice), timer)
@@ -152,7 +156,7 @@ def ask_stream(
 
 
 def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evidence],
-              timer: _Timer) -> Iterator[Event]:
+              timer: Timer) -> Iterator[Event]:
     settings, evidence, standalone = kb.settings, base.evidence, base.standalone_question
     tokens: list[str] = []
     try:
@@ -196,14 +200,14 @@ def _load_model(choice: LlmChoice, settings: Settings) -> tuple[Any, str]:
         return None, f"模型“{choice.label}”不可用（{exc}），以下为根据原文摘录整理的答案。"
 
 
-def _refuse(base: Answer, missing: list[str], picked: list[Evidence], timer: _Timer) -> Iterator[Event]:
+def _refuse(base: Answer, missing: list[str], picked: list[Evidence], timer: Timer) -> Iterator[Event]:
     related = tuple(e.citation for e in picked[:_RELATED_ON_REFUSAL])
     yield Event("evidence", evidence=related)
     timer.mark("evidence")
     timer.mark("generate")
     text = refusal_text(missing, related)
     answer = replace(base, text=text, refused=True, evidence=related, citations=related)
-    yield Event("answer", answer=replace(answer, timings_ms=_timings(timer)))
+    yield Event("answer", answer=replace(answer, timings_ms=timer.ms()))
 
 
 def _from_model(raw: str, base: Answer, picked: list[Evidence]) -> Answer:
@@ -226,15 +230,9 @@ def _evidence_answer(base: Answer, notice: str) -> Answer:
                    notice=notice)
 
 
-def _final(kb: KnowledgeBase, answer: Answer, timer: _Timer) -> Event:
+def _final(kb: KnowledgeBase, answer: Answer, timer: Timer) -> Event:
     verified = tuple(verify_quotes(answer.citations, kb.text_lookup()))
-    return Event("answer", answer=replace(answer, citations=verified, timings_ms=_timings(timer)))
-
-
-def _timings(timer: _Timer) -> dict[str, float]:
-    marks = dict(timer.marks)
-    marks["total"] = (time.perf_counter() - timer.start) * 1000
-    return marks
+    return Event("answer", answer=replace(answer, citations=verified, timings_ms=timer.ms()))
 
 
 def ask(kb: KnowledgeBase, question: str, **kwargs: Any) -> Answer:

@@ -53,7 +53,7 @@ class Evidence:
 def question_terms(kb: KnowledgeBase, question: str) -> dict[str, float]:
     """Content tokens of the question with their IDF weights."""
     tokens = list(dict.fromkeys(tokenize(question)))
-    return kb.keyword.idf(tokens) if tokens else {}
+    return kb.idf(tokens)
 
 
 def _coverage(tokens: set[str], terms: dict[str, float], total: float) -> float:

@@ -68,6 +68,10 @@ class KeywordIndex:
         """Bring the index up to the manifest now (after an ingest) rather than at the next search."""
         self._ensure()
 
+    def ids(self) -> list[str]:
+        """Chunk ids in the index, in index order (as of the last refresh)."""
+        return list(self._ids)
+
     def _ensure(self) -> None:
         generation = self.manifest.generation
         if generation == self._generation:
@@ -165,7 +169,6 @@ class KeywordIndex:
         docs, scores = self._bm25.retrieve([tokens], k=n, show_progress=False, weight_mask=mask,
                                            n_threads=1)
         return [(self._ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
-
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
         """Inverse document frequency (over chunks) of each token; unseen tokens get the maximum."""

@@ -26,13 +26,14 @@ from typing import Any
 from rag.config import Settings
 from rag.errors import RagError
 from rag.models import CHAT_MODEL_ALIASES, resolve_chat_model
+from rag.types import ProviderKind
 
 
 @dataclass(frozen=True)
 class LlmChoice:
     """A parsed ``llm`` setting: provider kind and model name."""
 
-    kind: str  # "local" | "openai" | "none"
+    kind: ProviderKind
     model: str = ""
 
     @property

@@ -98,12 +98,9 @@ _CHUNK_INDEX_RE = re.compile(r"^CHUNK_INDEX\s*=\s*(\d+)", re.MULTILINE)
 _STAMP = ".verified.json"
 
 
-def sha256_file(path: Path, block: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
+def sha256_file(path: Path) -> str:
     with path.open("rb") as fh:
-        while chunk := fh.read(block):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _file_key(path: Path) -> dict[str, int]:

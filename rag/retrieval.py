@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from rag.errors import RagError
 from rag.knowledge import KnowledgeBase
 from rag.regions import load_gazetteer
-from rag.types import SearchHit
+from rag.timing import Timer
+from rag.types import SearchHit, SearchResult
 
 _CROSS_CASE = re.compile(
     r"各地|各个地方|其他地方|别的地方|其他地区|哪些地[区方]|哪些城市|哪些企业|哪些做法|有哪些|"
@@ -76,17 +76,6 @@ def _allowed_sources(kb: KnowledgeBase, tag: str | None, sources: Sequence[str] 
     return set(in_region) if not sources else in_region.intersection(sources)
 
 
-def _where(tag: str | None, sources: Sequence[str] | None) -> dict[str, Any] | None:
-    clauses: list[dict[str, Any]] = []
-    if tag:
-        clauses.append({"regions": {"$contains": tag}})
-    if sources:
-        clauses.append({"source": {"$in": list(sources)}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
 def search(
     kb: KnowledgeBase,
     query: str,
@@ -94,27 +83,40 @@ def search(
     region: str | None = None,
     sources: Sequence[str] | None = None,
     diversify_cap: int | None = None,
-) -> list[SearchHit]:
-    """The ``k`` best chunks for ``query`` by fused dense + keyword rank, diversified by source."""
+) -> SearchResult:
+    """The ``k`` best chunks for ``query`` by fused dense + keyword rank, diversified by source.
+
+    The result carries this search's own stage timings; opening the knowledge base
+    (loading the embedding model, Chroma, BM25) is its own stage, ``load``.
+    """
     if not query.strip():
         raise RagError("问题不能为空")
     settings = kb.settings
     k = k or settings.search_k
     tag = region_tag(region) if region else None
-    timer = kb.timer
+    timer = Timer()
+    if not kb.is_open:
+        with timer.stage("load"):
+            kb.open()
     with timer.stage("filter"):
         allowed = _allowed_sources(kb, tag, sources)
     if allowed is not None and not allowed:
-        return []
+        return SearchResult((), timer.ms())
     depth = max(settings.candidate_k, k)
-    embeddings = kb.embeddings
     with timer.stage("query_embed"):
-        vector = embeddings.encode([query], query=True)[0]
+        vector = kb.embed_query(query)
     with timer.stage("dense"):
-        dense = kb.vectors.query(vector, depth, _where(tag, sources))
+        dense = kb.dense_search(vector, depth, tag, sources)
     with timer.stage("keyword"):
-        keyword = kb.keyword.search(query, depth, allowed)
+        keyword = kb.keyword_search(query, depth, allowed)
+    with timer.stage("fuse"):
+        hits = _fuse(kb, query, dense, keyword, k, diversify_cap)
+    return SearchResult(tuple(hits), timer.ms())
 
+
+def _fuse(kb: KnowledgeBase, query: str, dense: list[tuple[str, float]], keyword: list[tuple[str, float]], k: int,
+          diversify_cap: int | None) -> list[SearchHit]:
+    settings = kb.settings
     fused: dict[str, float] = {}
     similarity = dict(dense)
     dense_rank = {cid: r for r, (cid, _) in enumerate(dense, 1)}
@@ -124,7 +126,7 @@ def search(
             fused[cid] = fused.get(cid, 0.0) + weight / (settings.rrf_k + rank)
     best = (1.0 + settings.keyword_weight) / (settings.rrf_k + 1)
     ranked = sorted(fused, key=lambda cid: -fused[cid])
-    chunks = kb.manifest.chunks_by_id(ranked)
+    chunks = kb.chunks(ranked)
     ranked = [cid for cid in ranked if cid in chunks]
     cap = 1 if is_cross_case(query) else (diversify_cap or settings.per_source_cap)
     top = diversify(ranked, {cid: chunks[cid].source for cid in ranked}, k, cap)

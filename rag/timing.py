@@ -1,8 +1,16 @@
-"""Wall-clock time per named stage, summed over a run (ingest, retrieval benchmarks).
+"""The one timer: wall-clock time of one call, by stage and by milestone.
 
-``StageTimer.stage(name)`` is a context manager that adds the time spent inside
-it to ``seconds[name]``. It is cheap (two ``perf_counter`` calls and a lock);
-with several threads the sums are totals over all of them.
+Each call that reports timings (``rag.retrieval.search``, ``rag.chain.ask_stream``,
+``ingest.pipeline.ingest_paths``) makes its own ``Timer`` and returns what it
+measured with its result, so concurrent calls never see each other's time.
+
+* ``stage(name)`` is a context manager that adds the time spent inside it to
+  that stage (a stage entered twice sums; with several threads of one call the
+  sums are totals over them);
+* ``mark(name)`` records the time since the timer started (a milestone, such
+  as "evidence on screen" or "first token");
+* ``seconds()`` gives the stages, ``ms()`` stages, milestones and ``total`` in
+  milliseconds.
 
 Deliberately not here: printing or reporting.
 """
@@ -11,15 +19,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 
-class StageTimer:
-    """Accumulated seconds per stage name."""
+class Timer:
+    """Stages (summed durations) and marks (time since start) of one call."""
 
     def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
+        self._started = time.perf_counter()
+        self._stages: dict[str, float] = {}
+        self._marks: dict[str, float] = {}
         self._lock = threading.Lock()
 
     @contextmanager
@@ -28,15 +38,29 @@ class StageTimer:
         try:
             yield
         finally:
-            elapsed = time.perf_counter() - started
-            with self._lock:
-                self.seconds[name] = self.seconds.get(name, 0.0) + elapsed
+            self.add({name: time.perf_counter() - started})
 
-    def snapshot(self) -> dict[str, float]:
+    def add(self, seconds: Mapping[str, float]) -> None:
+        """Add stage durations measured elsewhere (e.g. by a call this one made)."""
         with self._lock:
-            return dict(self.seconds)
+            for name, value in seconds.items():
+                self._stages[name] = self._stages.get(name, 0.0) + value
 
-    def since(self, earlier: dict[str, float]) -> dict[str, float]:
-        """Seconds per stage added after ``earlier`` (a ``snapshot()``)."""
-        now = self.snapshot()
-        return {k: v - earlier.get(k, 0.0) for k, v in now.items() if v - earlier.get(k, 0.0) > 0}
+    def mark(self, name: str) -> None:
+        with self._lock:
+            self._marks[name] = self.elapsed()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._started
+
+    def seconds(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._stages)
+
+    def ms(self) -> dict[str, float]:
+        """Stages and marks in milliseconds, plus ``total`` (time since start)."""
+        with self._lock:
+            out = {name: v * 1000 for name, v in self._stages.items()}
+            out.update({name: v * 1000 for name, v in self._marks.items()})
+        out["total"] = self.elapsed() * 1000
+        return out

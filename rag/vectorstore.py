@@ -7,6 +7,8 @@ use its default (downloading) embedder: every vector is computed by us and
 passed explicitly, and the collection is bound to a guard embedding function
 that refuses to embed.
 
+The Chroma query language (``where`` clauses) stays in this module.
+
 Deliberately not here: computing embeddings or keyword search.
 """
 
@@ -68,6 +70,18 @@ def make_client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
+def where_clause(region_tag: str | None, sources: Sequence[str] | None) -> dict[str, Any] | None:
+    """Chroma's ``where`` filter for a region tag and/or a list of source files (None: no filter)."""
+    clauses: list[dict[str, Any]] = []
+    if region_tag:
+        clauses.append({"regions": {"$contains": region_tag}})
+    if sources:
+        clauses.append({"source": {"$in": list(sources)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
 class VectorStore:
     """One Chroma collection of chunk vectors."""
 
@@ -117,14 +131,16 @@ class VectorStore:
         for i in range(0, len(ids), 1000):
             self.collection.delete(ids=ids[i:i + 1000])
 
-    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+    def query(self, vector: np.ndarray, k: int, region_tag: str | None = None,
+              sources: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """(chunk id, similarity in 0..1, higher is better) of the nearest chunks.
 
-        Chroma returns fewer than ``k`` (none for an empty collection) without complaint,
-        so no count round trip is spent on the hot path.
+        ``region_tag`` keeps chunks tagged with that region (or a place inside it), ``sources``
+        chunks of those files. Chroma returns fewer than ``k`` (none for an empty collection)
+        without complaint, so no count round trip is spent on the hot path.
         """
         result = self.collection.query(
-            query_embeddings=[vector], n_results=k, where=where, include=["distances"])
+            query_embeddings=[vector], n_results=k, where=where_clause(region_tag, sources), include=["distances"])
         ids, distances = result["ids"][0], result["distances"][0]
         return [(i, self.similarity(d)) for i, d in zip(ids, distances, strict=True)]
 
@@ -135,6 +151,10 @@ class VectorStore:
 
     def count(self) -> int:
         return int(self.collection.count())
+
+    def present(self, ids: list[str]) -> int:
+        """How many of ``ids`` have a vector."""
+        return len(self.collection.get(ids=ids, include=[])["ids"]) if ids else 0
 
     def all_ids(self) -> set[str]:
         ids: set[str] = set()

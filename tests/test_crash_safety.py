@@ -24,17 +24,16 @@ import time
 
 from ingest.pipeline import ingest_paths
 from rag.knowledge import KnowledgeBase
-from tests.conftest import ROOT, SHARED, make_settings
-from tests.processes import manifest_generation, run_rag, stored_chunk_ids
+from tests.conftest import ROOT, make_settings
+from tests.processes import manifest_generation, run_rag, stored_chunk_ids, wait_until
 
 TRIALS = 20
-NEWS = SHARED / "corpus/dangjian_news/docs"
 
 
-def test_random_sigkills_during_ingest_then_a_rerun_equal_an_uninterrupted_run(tmp_path, embeddings):
+def test_random_sigkills_during_ingest_then_a_rerun_equal_an_uninterrupted_run(tmp_path, embeddings, news_docs):
     folder = tmp_path / "news"
     folder.mkdir()
-    for path in sorted(NEWS.glob("*.txt"))[100:180]:
+    for path in sorted(news_docs.glob("*.txt"))[100:180]:
         shutil.copy(path, folder / path.name)
     reference_kb = KnowledgeBase(make_settings(tmp_path / "reference"), embeddings=embeddings)
     assert ingest_paths(reference_kb, [folder]).count("added") == 80
@@ -42,14 +41,14 @@ def test_random_sigkills_during_ingest_then_a_rerun_equal_an_uninterrupted_run(t
 
     settings = make_settings(tmp_path / "data", ingest_batch_chunks=4)
     env = {**os.environ, "RAG_DATA_DIR": str(settings.data_dir), "RAG_INGEST_BATCH_CHUNKS": "4"}
-    command = [sys.executable, "-m", "rag.cli", "ingest", "-q", str(folder)]
+    command = [sys.executable, "-m", "ui.cli", "ingest", "-q", str(folder)]
     rng = random.Random(int(os.environ.get("RAG_CRASH_SEED", "20261121")))
     kills, deadline = 0, time.monotonic() + 900
     while kills < TRIALS and time.monotonic() < deadline:
         before = manifest_generation(settings.manifest_path)
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while manifest_generation(settings.manifest_path) == before and proc.poll() is None:
-            time.sleep(0.05)
+        wait_until(lambda b=before, p=proc: manifest_generation(settings.manifest_path) != b or p.poll() is not None,
+                   300, "the ingest's first write")
         if proc.poll() is not None:
             break  # it finished: nothing left to interrupt
         time.sleep(rng.uniform(0.0, 1.5))
@@ -65,10 +64,9 @@ def test_random_sigkills_during_ingest_then_a_rerun_equal_an_uninterrupted_run(t
     assert finish.returncode == 0, finish.stderr
     kb = KnowledgeBase(settings, embeddings=embeddings)
     assert stored_chunk_ids(settings.manifest_path) == reference
-    ids = kb.manifest.all_chunk_ids()
-    kb.keyword.refresh()
-    assert kb.vectors.all_ids() == ids and kb.vectors.count() == len(ids)
-    assert sorted(kb.keyword._ids) == sorted(ids)  # BM25: every chunk exactly once
+    ids = set(kb.chunk_ids())
+    assert kb.vector_ids() == ids and kb.vector_count() == len(ids)
+    assert sorted(kb.keyword_ids()) == sorted(ids)  # BM25: every chunk exactly once
     assert kb.check(repair=False).ok
 
 
@@ -76,28 +74,35 @@ DAMAGE = """
 import sys
 from pathlib import Path
 from rag.config import Settings
+from rag.embeddings import get_embeddings
 from rag.knowledge import KnowledgeBase
+from rag.vectorstore import VectorStore
 
 damaged, reference = (Path(a) for a in sys.argv[1:3])
-kb, ref = KnowledgeBase(Settings(data_dir=damaged)), KnowledgeBase(Settings(data_dir=reference))
-stored = kb.manifest.all_chunk_ids()
+settings = Settings(data_dir=damaged)
+emb = get_embeddings(settings)
+kb, ref = KnowledgeBase(settings, embeddings=emb), KnowledgeBase(Settings(data_dir=reference), embeddings=emb)
+stored = set(kb.chunk_ids())
+# damage behind the front door, as a killed writer leaves it: the same Chroma collections, opened directly
+behind = VectorStore(settings, emb.model_id, emb.dimension)
+ref_store = VectorStore(ref.settings, emb.model_id, emb.dimension)
 # a batch in flight at the kill: its vectors reached Chroma, its manifest rows never did
-in_flight = sorted(ref.vectors.all_ids() - stored)[:6]
-got = ref.vectors.collection.get(ids=in_flight, include=["embeddings", "documents", "metadatas"])
-kb.vectors.collection.upsert(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
-                             metadatas=got["metadatas"])
+in_flight = sorted(ref.vector_ids() - stored)[:6]
+got = ref_store.collection.get(ids=in_flight, include=["embeddings", "documents", "metadatas"])
+behind.collection.upsert(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
+                         metadatas=got["metadatas"])
 # vectors of stored documents lost (e.g. a Chroma write that never reached the disk)
-kb.vectors.delete(sorted(stored)[:3])
-print(len(kb.vectors.all_ids() - stored))
+behind.delete(sorted(stored)[:3])
+print(len(kb.vector_ids() - stored))
 """
 
 
-def test_rag_check_finds_and_repairs_a_folder_a_kill_damaged(tmp_path, embeddings):
+def test_rag_check_finds_and_repairs_a_folder_a_kill_damaged(tmp_path, embeddings, news_docs):
     """A killed ingest, plus the rest of what a kill can leave (a batch's vectors without its manifest rows)
     and lost vectors, found by `rag check --dry-run` and repaired by `rag check`, through the CLI."""
     folder = tmp_path / "news"
     folder.mkdir()
-    for path in sorted(NEWS.glob("*.txt"))[200:216]:
+    for path in sorted(news_docs.glob("*.txt"))[200:216]:
         shutil.copy(path, folder / path.name)
     reference_kb = KnowledgeBase(make_settings(tmp_path / "reference"), embeddings=embeddings)
     ingest_paths(reference_kb, [folder])
@@ -110,10 +115,9 @@ def test_rag_check_finds_and_repairs_a_folder_a_kill_damaged(tmp_path, embedding
         return run_rag(data, *args, env=batch)
 
     manifest = data / "manifest.sqlite3"
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", "-q", str(folder)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ingest", "-q", str(folder)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while manifest_generation(manifest) < 2 and proc.poll() is None:
-        time.sleep(0.05)
+    wait_until(lambda: manifest_generation(manifest) >= 2 or proc.poll() is not None, 300, "two stored batches")
     proc.kill()
     proc.wait(30)
     partial = stored_chunk_ids(manifest)
@@ -140,7 +144,6 @@ def test_rag_check_finds_and_repairs_a_folder_a_kill_damaged(tmp_path, embedding
     assert finish.returncode == 0, finish.stderr
     assert stored_chunk_ids(manifest) == reference
     kb = KnowledgeBase(make_settings(data), embeddings=embeddings)
-    ids = kb.manifest.all_chunk_ids()
-    kb.keyword.refresh()
-    assert kb.vectors.all_ids() == ids and sorted(kb.keyword._ids) == sorted(ids)
+    ids = set(kb.chunk_ids())
+    assert kb.vector_ids() == ids and sorted(kb.keyword_ids()) == sorted(ids)
     assert kb.check(repair=False, full=True).ok

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ingest.pipeline import ingest_paths
-from rag.cli import sample_dir
+from rag.data import sample_dir
 from rag.errors import ModelMismatchError, RagError
 from rag.knowledge import KnowledgeBase
 from rag.retrieval import search
@@ -26,8 +26,7 @@ def kb(store_settings, embeddings):
 
 
 def _ids_everywhere(kb: KnowledgeBase) -> tuple[set[str], set[str], set[str]]:
-    kb.keyword._ensure()
-    return kb.manifest.all_chunk_ids(), kb.vectors.all_ids(), set(kb.keyword._ids)
+    return set(kb.chunk_ids()), kb.vector_ids(), set(kb.keyword_ids())
 
 
 def test_add_update_remove_keeps_manifest_chroma_and_bm25_in_agreement(kb, tmp_path):
@@ -40,11 +39,11 @@ def test_add_update_remove_keeps_manifest_chroma_and_bm25_in_agreement(kb, tmp_p
     manifest, vectors, keyword = _ids_everywhere(kb)
     assert manifest == vectors == keyword and len(manifest) >= 2
 
-    generation = kb.manifest.generation
+    generation = kb.generation
     again = ingest_paths(kb, [folder])
-    assert again.count("unchanged") == 2 and kb.manifest.generation == generation  # nothing written
+    assert again.count("unchanged") == 2 and kb.generation == generation  # nothing written
 
-    old_b = set(kb.manifest.chunk_ids("b.txt"))
+    old_b = set(kb.chunk_ids("b.txt"))
     (folder / "b.txt").write_text(SHORT_B2, "utf-8")
     assert ingest_paths(kb, [folder]).count("updated") == 1
     manifest, vectors, keyword = _ids_everywhere(kb)
@@ -99,7 +98,7 @@ def test_bad_files_fail_alone_and_nothing_stored_is_lost(kb, tmp_path):
     folder.mkdir()
     (folder / "a.txt").write_text(SHORT_A, "utf-8")
     ingest_paths(kb, [folder])
-    before = kb.manifest.all_chunk_ids()
+    before = set(kb.chunk_ids())
 
     (folder / "a.txt").write_bytes(b"")  # the stored article's file is emptied
     (folder / "binary.txt").write_bytes(bytes(range(256)) * 10)
@@ -109,7 +108,7 @@ def test_bad_files_fail_alone_and_nothing_stored_is_lost(kb, tmp_path):
     assert set(failed) == {"a.txt", "binary.txt"}
     assert "文件为空" in failed["a.txt"] and "二进制" in failed["binary.txt"]
     assert report.count("added") == 1  # the GBK file
-    assert before <= kb.manifest.all_chunk_ids() <= kb.vectors.all_ids()
+    assert before <= set(kb.chunk_ids()) <= kb.vector_ids()
     assert kb.document("gbk.txt").text == SHORT_B
 
 
@@ -119,14 +118,14 @@ def test_region_and_source_filters(sample_kb):
                         for h in hits)
     only = search(sample_kb, "党建工作", k=5, sources=["004_80e31c2401ce812c.txt"])
     assert only and {h.chunk.source for h in only} == {"004_80e31c2401ce812c.txt"}
-    assert search(sample_kb, "党建工作", region="西藏") == []
+    assert len(search(sample_kb, "党建工作", region="西藏")) == 0
     with pytest.raises(RagError, match="无法识别地区"):
         search(sample_kb, "党建", region="火星")
 
 
 def test_model_mismatch_is_refused(store_settings, embeddings):
     kb = KnowledgeBase(store_settings, embeddings=embeddings)
-    assert kb.vectors.count() == 0
+    assert kb.vector_count() == 0
     with pytest.raises(ModelMismatchError, match="不能在同一集合中混用模型"):
         VectorStore(store_settings, "some-other-model", 384)
 
@@ -134,19 +133,23 @@ def test_model_mismatch_is_refused(store_settings, embeddings):
 def test_check_repairs_orphans_and_missing_vectors(kb, tmp_path):
     (tmp_path / "a.txt").write_text(SHORT_A, "utf-8")
     ingest_paths(kb, [tmp_path / "a.txt"])
-    real_ids = kb.manifest.all_chunk_ids()
+    real_ids = set(kb.chunk_ids())
     vec = kb.embeddings.encode(["孤立片段"])
-    kb.vectors.collection.upsert(ids=["orphan-1"], embeddings=vec, documents=["孤立片段"],
-                                 metadatas=[{"source": "gone.txt"}])
-    kb.vectors.delete(sorted(real_ids)[:1])
-    report = kb.check(repair=True)
+    # damage behind the front door, as an interrupted writer would leave it: the same collection, opened directly
+    behind = VectorStore(kb.settings, kb.embeddings.model_id, kb.embeddings.dimension)
+    behind.collection.upsert(ids=["orphan-1"], embeddings=vec, documents=["孤立片段"],
+                             metadatas=[{"source": "gone.txt"}])
+    behind.delete(sorted(real_ids)[:1])
+    with kb.write_lock():
+        report = kb.check(repair=True)
     assert (report.orphan_vectors, report.missing_vectors, report.repaired) == (1, 1, True)
-    assert kb.vectors.all_ids() == real_ids
-    assert kb.check().ok
+    assert kb.vector_ids() == real_ids
+    assert kb.check(repair=False).ok
 
 
 def test_damaged_bm25_files_are_found_by_check_and_never_break_a_search(tmp_path, embeddings):
     from rag.keyword import KeywordIndex
+    from rag.manifest import Manifest
     from tests.conftest import make_settings
 
     kb = KnowledgeBase(make_settings(tmp_path), embeddings=embeddings)
@@ -156,15 +159,16 @@ def test_damaged_bm25_files_are_found_by_check_and_never_break_a_search(tmp_path
     assert kb.check(repair=False, full=True).ok
     for part in (kb.settings.bm25_dir / "index").glob("*.npy"):
         part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])  # half-written files
-    fresh = KeywordIndex(kb.manifest, kb.settings.bm25_dir)  # as the next process would open it
-    assert [kb.manifest.chunks_by_id([i])[i].source for i, _ in fresh.search("红色驿站", 1)] == ["b.txt"]
+    fresh = KeywordIndex(Manifest(kb.settings.manifest_path), kb.settings.bm25_dir)  # as the next process would
+    assert [kb.chunks([i])[i].source for i, _ in fresh.search("红色驿站", 1)] == ["b.txt"]
     for part in (kb.settings.bm25_dir / "index").glob("*.npy"):
         part.write_bytes(b"\x93NUMPY garbage")
     report = kb.check(repair=False, full=True)
     assert not report.ok and report.keyword_problem == "索引文件缺失、损坏或已过期" and not report.repaired
-    report = kb.check(repair=True, full=True)
+    with kb.write_lock():
+        report = kb.check(repair=True, full=True)
     assert report.repaired and kb.check(repair=False, full=True).ok
-    assert [kb.manifest.chunks_by_id([i])[i].source for i, _ in kb.keyword.search("摸底排查", 1)] == ["a.txt"]
+    assert [kb.chunks([i])[i].source for i, _ in kb.keyword_search("摸底排查", 1)] == ["a.txt"]
 
 
 def _hold_lock(settings, ready, release) -> None:
@@ -191,6 +195,26 @@ def test_second_writer_is_refused_with_a_clear_message(tmp_path):
         holder.join(30)
 
 
+def test_every_write_outside_the_write_lock_raises(tmp_path, embeddings):
+    from ingest.chunking import chunk_text
+    from tests.conftest import make_settings
+
+    kb = KnowledgeBase(make_settings(tmp_path), embeddings=embeddings)
+    (tmp_path / "a.txt").write_text(SHORT_A, "utf-8")
+    ingest_paths(kb, [tmp_path / "a.txt"])  # takes the lock itself
+    doc = kb.document("a.txt")
+    chunks = chunk_text(doc.text, "a.txt", budget=kb.settings.chunk_tokens, title=doc.title)
+    vectors = kb.embed_chunks(chunks)
+    for write in (lambda: kb.put(doc, chunks, vectors), lambda: kb.remove("a.txt"), lambda: kb.check(repair=True)):
+        with pytest.raises(RagError, match="写锁"):
+            write()
+    assert [s.source for s in kb.sources()] == ["a.txt"]  # nothing was written
+    assert kb.check(repair=False).ok  # reading needs no lock
+    with kb.write_lock():
+        assert kb.remove("a.txt")
+    assert kb.sources() == []
+
+
 def test_two_data_folders_do_not_interfere(tmp_path, embeddings):
     from tests.conftest import make_settings
 
@@ -199,15 +223,15 @@ def test_two_data_folders_do_not_interfere(tmp_path, embeddings):
     shutil.copy(sample_dir() / "004_80e31c2401ce812c.txt", tmp_path / "x.txt")
     ingest_paths(one, [tmp_path / "x.txt"])
     assert [s.source for s in one.sources()] == ["x.txt"]
-    assert two.sources() == [] and two.vectors.count() == 0
+    assert two.sources() == [] and two.vector_count() == 0
 
 
 def test_hnsw_recall_at_10_against_exact_search_on_real_embeddings(tmp_path, sample_kb):
     """Our HNSW settings on ~6k vectors grown from real sample embeddings (small perturbations)."""
     from tests.conftest import make_settings
 
-    ids = sorted(sample_kb.manifest.all_chunk_ids())
-    base = np.stack([sample_kb.vectors.get_vectors(ids)[i] for i in ids])
+    ids = sample_kb.chunk_ids()
+    base = np.stack([sample_kb.vectors_of(ids)[i] for i in ids])
     rng = np.random.default_rng(7)
     grown = np.concatenate([base + rng.normal(0, 0.02, base.shape) for _ in range(80)]).astype(np.float32)
     grown /= np.linalg.norm(grown, axis=1, keepdims=True)

@@ -137,6 +137,7 @@ class ChatApp:
             yield conversation_html(turns), turns, "", gr.skip(), gr.skip()
 
     def vote(self, turns: list[ChatTurn], evt: Any) -> tuple[str, list[ChatTurn]]:
+        # the payload of the page script's trigger("like", {turn, vote}): Gradio keeps a custom event's data there
         data = getattr(evt, "_data", None) or {}
         for turn in turns:
             if turn.uid == data.get("turn") and turn.answer is not None and not turn.vote:

@@ -1,10 +1,10 @@
 """HTML for the chat: questions, streamed answers with clickable [n] marks, evidence, source viewer.
 
-Every piece of text that comes from a user or a document (questions, answers,
-quotes, titles, file names, article text) goes through ``html.escape`` before
-it is placed in markup, so a document containing ``<script>`` or
-``<img onerror=…>`` shows as text. The only markup is built here from fixed
-strings. Citation marks become ``<a class="cite" data-target=…>`` links; the
+The markup is the Jinja2 template ``ui/templates/chat.html.j2`` with
+autoescaping on, so every piece of text that comes from a user or a document
+(questions, answers, quotes, titles, file names, article text) is escaped by
+default and a document containing ``<script>`` or ``<img onerror=…>`` shows as
+text; only the template's own macros produce markup. Citation marks become ``<a class="cite" data-target=…>`` links; the
 small script in ``CHAT_JS`` (run by the chat component) opens the cited
 passage's source viewer and scrolls to the highlighted span.
 
@@ -13,10 +13,11 @@ Deliberately not here: Gradio (``ui.app``), answering (``rag.chain``).
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 from rag.compose import regions_text
 from rag.types import Answer, Citation
@@ -83,8 +84,12 @@ class ChatTurn:
     windows: dict[int, str] = field(default_factory=dict)  # n → rendered source-viewer HTML
 
 
-def esc(text: str) -> str:
-    return html.escape(text, quote=True)
+@lru_cache(maxsize=1)
+def _macros() -> Any:
+    from jinja2 import Environment, PackageLoader
+
+    env = Environment(loader=PackageLoader("ui", "templates"), autoescape=True)
+    return env.get_template("chat.html.j2").module
 
 
 def source_window(text: str, start: int, end: int, width: int = SOURCE_WINDOW_CHARS) -> str:
@@ -92,68 +97,48 @@ def source_window(text: str, start: int, end: int, width: int = SOURCE_WINDOW_CH
     lo, hi = max(0, start - width), min(len(text), end + width)
     before = ("…" if lo > 0 else "") + text[lo:start]
     after = text[end:hi] + ("…" if hi < len(text) else "")
-    return f'{esc(before)}<mark class="span">{esc(text[start:end])}</mark>{esc(after)}'
+    return _macros().window(before, text[start:end], after)
 
 
 def answer_html(text: str, uid: str, known: Sequence[int]) -> str:
     """Escaped answer text with each known ``[n]`` turned into a link to evidence item n."""
-    out, pos = [], 0
+    segments: list[tuple[str, int | None]] = []
+    pos = 0
     for m in _MARK.finditer(text):
         n = int(m.group(1))
-        if n not in known:
-            continue
-        out.append(esc(text[pos:m.start()]))
-        out.append(f'<a class="cite" href="#" data-target="{uid}-e{n}" title="查看出处 [{n}]">[{n}]</a>')
-        pos = m.end()
-    out.append(esc(text[pos:]))
-    return "".join(out)
+        if n in known:
+            segments += [(text[pos:m.start()], None), ("", n)]
+            pos = m.end()
+    segments.append((text[pos:], None))
+    return _macros().answer(segments, uid)
 
 
 def evidence_item(uid: str, c: Citation, window: str) -> str:
-    viewer = (f'<details class="viewer"><summary>查看原文（第 {c.start}–{c.end} 字）</summary>'
-              f'<div class="article">{window}</div></details>') if window else ""
-    return (f'<div class="ev" id="{uid}-e{c.n}"><div class="meta"><b>[{c.n}]</b> {esc(c.source)}'
-            f' 《{esc(c.title)}》 {esc(regions_text(c))}</div><blockquote>{esc(c.quote)}</blockquote>{viewer}</div>')
+    return _macros().evidence_item(uid, c, regions_text(c), window)
 
 
 def turn_html(turn: ChatTurn) -> str:
-    uid, parts = turn.uid, [f'<div class="turn" id="{turn.uid}"><div class="q">问：{esc(turn.question)}</div>']
     answer = turn.answer
-    if answer is not None and answer.notice:
-        parts.append(f'<div class="notice">{esc(answer.notice)}</div>')
-    if turn.status:
-        parts.append(f'<div class="status">{esc(turn.status)}</div>')
     evidence = answer.evidence if answer is not None else turn.evidence
-    known = [c.n for c in evidence]
     text = answer.text if answer is not None else turn.partial
-    if text:
-        refused = " refused" if answer is not None and answer.refused else ""
-        parts.append(f'<div class="answer{refused}">{answer_html(text, uid, known)}</div>')
-    if evidence:
-        title = "相关资料（仅供参考）" if answer is not None and answer.refused else "原文摘录"
-        parts.append(f'<div class="ev-title">{title}</div>')
-        parts.extend(evidence_item(uid, c, turn.windows.get(c.n, "")) for c in evidence)
-    if answer is not None:
-        parts.append(_footer(turn, answer))
-    parts.append("</div>")
-    return "".join(parts)
+    view = {
+        "uid": turn.uid, "question": turn.question, "status": turn.status, "vote": turn.vote,
+        "notice": answer.notice if answer is not None else "",
+        "refused": answer is not None and answer.refused,
+        "answer_html": answer_html(text, turn.uid, [c.n for c in evidence]) if text else "",
+        "evidence": [evidence_item(turn.uid, c, turn.windows.get(c.n, "")) for c in evidence],
+        "finished": answer is not None, "timing": _timing(answer) if answer is not None else "",
+    }
+    return _macros().turn(view)
 
 
-def _footer(turn: ChatTurn, answer: Answer) -> str:
+def _timing(answer: Answer) -> str:
     ms = answer.timings_ms
-    timing = f"{esc(answer.llm)}；原文 {ms.get('evidence', 0) / 1000:.1f} 秒，共 {ms.get('total', 0) / 1000:.1f} 秒"
-    if turn.vote:
-        votes = f"已记录反馈：{'👍' if turn.vote == 'up' else '👎'}"
-    else:
-        votes = "".join(f'<button class="vote" data-turn="{turn.uid}" data-vote="{v}">{label}</button>'
-                        for v, label in (("up", "👍 有帮助"), ("down", "👎 没帮助")))
-    return f'<div class="foot">{votes} <span>{timing}</span></div>'
+    return f"{answer.llm}；原文 {ms.get('evidence', 0) / 1000:.1f} 秒，共 {ms.get('total', 0) / 1000:.1f} 秒"
 
 
 def conversation_html(turns: Sequence[ChatTurn]) -> str:
-    if not turns:
-        return '<div class="chat"><div class="empty">请在下方输入问题，或点击示例问题。</div></div>'
-    return '<div class="chat">' + "".join(turn_html(t) for t in turns) + "</div>"
+    return str(_macros().conversation([turn_html(t) for t in turns]))
 
 
 def fill_windows(turn: ChatTurn, text_of: Callable[[str], str | None]) -> None:

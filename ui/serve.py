@@ -56,9 +56,8 @@ def quiet_gradio() -> None:
 def warm_up(app: ChatApp, llm: str) -> str:
     """Load what the first question needs; '' or a Chinese warning when the answer model is unavailable."""
     from rag.llm import make_chat_model, parse_llm
-    from rag.retrieval import search
 
-    search(app.kb, "党建", 1, None, None)  # embedding model, Chroma, BM25
+    app.kb.open()  # embedding model, Chroma, BM25
     try:
         make_chat_model(parse_llm(llm, app.settings), app.settings)
     except Exception as exc:  # the chat still works with the evidence-only mode
