@@ -14,7 +14,8 @@ Usage: python bench/scale_retrieval.py [--target 100000] [--work bench/out/scale
    (query embedding, filter, dense, keyword, fusion); dense recall@10 of Chroma's HNSW against
    exact cosine top-10 in numpy over the same vectors (whole base, and inside the region);
    and the floor: numpy exact top-40 + bm25s top-40 on the same question vector and tokens,
-   compared with our cached-vector timings (retrieval without the query embedding).
+   compared with our cached-vector timings (retrieval without the query embedding); and
+   ``rag.cases.find_cases`` on the dev topics (every matching article of the grown base).
 Writes ``<work>/scale_retrieval.json``.
 """
 
@@ -115,7 +116,7 @@ def main() -> None:
     work = Path(args.work)
     seed = KnowledgeBase(Settings(data_dir=work / "seed"))
     seed_report = ingest_paths(seed, [Path(args.corpus)])
-    print(f"seed: {len(seed.sources())} articles, {len(seed.manifest.all_chunk_ids())} chunks "
+    print(f"seed: {len(seed.sources())} articles, {len(seed.chunk_ids())} chunks "
           f"({seed_report.seconds:.0f} s)", flush=True)
     grown_dir = work / "grown"
     if not grown_dir.exists():
@@ -160,8 +161,20 @@ def run_measurements(kb: KnowledgeBase, ids: list[str], args: argparse.Namespace
     out["unfiltered"]["recall_at_10"] = recall(kb, ids, matrix, qvecs, None, None)
     out["region_filtered"]["recall_at_10"] = recall(kb, ids, matrix, qvecs, region_rows, tag)
     out["floor_ms"] = floor(kb, matrix, qvecs, queries, ours=out["unfiltered"])
+    out["cases_ms"] = cases_timing(kb)
     print(json.dumps(out, ensure_ascii=False, indent=2))
     (work / "scale_retrieval.json").write_text(json.dumps(out, ensure_ascii=False, indent=2), "utf-8")
+
+
+def cases_timing(kb: KnowledgeBase) -> dict:
+    """``find_cases`` over the grown base (every copy is an article), each dev topic three times warm."""
+    from rag.cases import find_cases
+
+    topics = [json.loads(line)["question"] for line in
+              (ROOT / "eval/gold/case_topics.jsonl").read_text("utf-8").splitlines() if line.strip()]
+    find_cases(kb, topics[0])
+    runs = [timed(find_cases, kb, q) for q in topics for _ in range(3)]
+    return {**summary([ms for _, ms in runs]), "mean_cases": round(sum(r.matched for r, _ in runs) / len(runs), 1)}
 
 
 def recall(kb: KnowledgeBase, ids: list[str], matrix: np.ndarray, qvecs: np.ndarray,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from rag.knowledge import KnowledgeBase
 from rag.retrieval import search
 from rag.types import Answer
 
+_MARKS = re.compile(r"\[\d{1,2}\]")
 RANKING_CHUNKS = 30  # chunks searched for the document ranking (hit@5, MRR@10)
 IngestFn = Callable[..., Any]
 
@@ -69,7 +71,7 @@ def score(item: EvalItem, answer: Answer, ranking: list[str],
         m["rejection_rate"] = answer.refused
         return {name: float(v) for name, v in m.items()}
     m["false_refusal_rate"] = answer.refused
-    text = "" if answer.refused else answer.text
+    text = "" if answer.refused else _MARKS.sub("", answer.text)  # scored without its [n] citation marks
     m["accuracy"] = spec_correct(text, item.spec) if item.spec else contains_any(text, item.references)
     m["char_f1"] = char_f1(text, item.references)
     m["exact_match"] = exact_match(text, item.references)

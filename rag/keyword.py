@@ -45,6 +45,11 @@ def _tokenizer() -> Any:
     return tokenizer
 
 
+def words(text: str) -> list[str]:
+    """The words of ``text`` in jieba's precise mode (no overlapping sub-words), with the 党建 dictionary."""
+    return [w for w in _tokenizer().cut(text) if w.strip()]
+
+
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens of ``text``, lowercased, without punctuation or stopwords."""
     return [t.lower() for t in _tokenizer().cut_for_search(text)

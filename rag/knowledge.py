@@ -125,6 +125,10 @@ class KnowledgeBase:
     def document(self, source: str) -> Document | None:
         return self._manifest.document(source)
 
+    def documents(self, containing: str = "") -> Iterator[Document]:
+        """Every stored document (text and metadata) in source order, or those whose text has ``containing``."""
+        return self._manifest.documents(containing)
+
     def is_stored(self, source: str) -> bool:
         return self._manifest.sha256_of(source) is not None
 

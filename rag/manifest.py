@@ -115,17 +115,18 @@ class Manifest:
         )
         return [SourceInfo(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5], r[6]) for r in rows]
 
+    _DOCUMENT = ("SELECT source, path, sha256, text, title, regions, outlet, reporters, date, encoding, "
+                 "offset_runs FROM documents")
+
     def document(self, source: str) -> Document | None:
-        row = self.db.execute(
-            "SELECT source, path, sha256, text, title, regions, outlet, reporters, date, encoding, "
-            "offset_runs FROM documents WHERE source=?", (source,)).fetchone()
-        if row is None:
-            return None
-        return Document(
-            source=row[0], path=row[1], sha256=row[2], text=row[3], title=row[4],
-            regions=tuple(json.loads(row[5])), outlet=row[6], reporters=row[7], date=row[8],
-            encoding=row[9], offset_runs=tuple(tuple(r) for r in json.loads(row[10])),
-        )
+        row = self.db.execute(f"{self._DOCUMENT} WHERE source=?", (source,)).fetchone()
+        return None if row is None else _document(row)
+
+    def documents(self, containing: str = "") -> Iterator[Document]:
+        """Every stored document in source order; with ``containing``, only those whose text has it."""
+        where, args = ("WHERE instr(text, ?) > 0", (containing,)) if containing else ("", ())
+        for row in self.db.execute(f"{self._DOCUMENT} {where} ORDER BY source", args).fetchall():
+            yield _document(row)
 
     # -- chunks ---------------------------------------------------------------
     def chunks_by_id(self, ids: list[str]) -> dict[str, Chunk]:
@@ -153,3 +154,11 @@ class Manifest:
 
     def chunk_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+
+def _document(row: tuple) -> Document:
+    return Document(
+        source=row[0], path=row[1], sha256=row[2], text=row[3], title=row[4],
+        regions=tuple(json.loads(row[5])), outlet=row[6], reporters=row[7], date=row[8],
+        encoding=row[9], offset_runs=tuple(tuple(r) for r in json.loads(row[10])),
+    )

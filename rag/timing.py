@@ -57,6 +57,11 @@ class Timer:
         with self._lock:
             return dict(self._stages)
 
+    def seconds_ms(self) -> dict[str, float]:
+        """The stages alone, in milliseconds."""
+        with self._lock:
+            return {name: v * 1000 for name, v in self._stages.items()}
+
     def ms(self) -> dict[str, float]:
         """Stages and marks in milliseconds, plus ``total`` (time since start)."""
         with self._lock:

@@ -213,7 +213,7 @@ def test_a_slow_generation_queues_others_but_never_their_evidence(sample_kb):
     release = threading.Event()
 
     class SlowModel(GenericFakeChatModel):
-        def _stream(self, *args, **kwargs):
+        def _stream(self, *args, **kwargs):  # overrides LangChain's streaming hook (its subclass API), reads no state
             release.wait(30)
             yield from super()._stream(*args, **kwargs)
 

@@ -132,3 +132,22 @@ def test_an_article_that_gives_orders_is_quoted_as_content_not_obeyed(tmp_path, 
     assert "接管" not in about.text and "23" in about.text
     assert any(c.source == "东风社区楼宇党建.txt" for c in about.citations)  # cited as content
     _check_citations(kb, about)
+
+
+def test_case_summaries_are_written_from_each_case_own_quotes_and_checked(sample_kb, small_model):
+    import re
+
+    from rag.case_summaries import summarized
+    from rag.cases import find_cases
+
+    report = summarized(sample_kb, find_cases(sample_kb, "各地是怎样选派党建指导员的？"), "local:0.5b")
+    written = [c for c in report.cases if c.summary]
+    assert written, "the model wrote no summary that passed the checks"
+    for card in written:
+        quotes = [q.quote for q in (*card.measures, *card.results)]
+        marks = [int(n) for n in re.findall(r"\[(\d+)\]", card.summary)]
+        assert marks and all(1 <= n <= len(quotes) for n in marks)  # cites only this case's quotes
+        cited = "".join(quotes[n - 1] for n in marks)
+        assert all(num in cited for num in re.findall(r"\d+", re.sub(r"\[\d+\]", "", card.summary)))
+    assert report.overview is None or all(len(set(re.findall(r"\[(\d+)\]", line))) >= 2
+                                          for line in report.overview.splitlines())

@@ -111,6 +111,43 @@ def test_follow_up_uses_the_conversation_and_export_downloads_markdown(page):
     assert text.startswith("# 那乐山呢？") and "807名" in text and "## 来源" in text
 
 
+def test_cross_place_question_shows_the_case_table_chips_sources_and_exports(page):
+    from docx import Document as DocxDocument
+    from openpyxl import load_workbook
+
+    turn = ask(page, "其他地方是怎么选派党建指导员的？")
+    table = turn.locator(".cases")
+    assert table.locator(".cases-head").inner_text().startswith("资料中共有 5 篇文章涉及党建指导员")
+    rows = table.locator("tr.case")
+    assert rows.count() == 5
+    places = [rows.nth(i).locator("td").first.inner_text() for i in range(5)]
+    table.locator("button.chip", has_text="四川 3").click()
+    visible = table.locator("tr.case:visible")
+    assert visible.count() == 3
+    assert all(visible.nth(i).locator("td").first.inner_text().startswith("四川") for i in range(3))
+    table.locator("button.chip", has_text="全部").click()
+    assert table.locator("tr.case:visible").count() == 5
+    table.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat_cases.png"))
+    first = rows.first
+    first.locator("details.case-viewer summary").click()
+    mark = first.locator("details.case-viewer mark.span")
+    mark.scroll_into_view_if_needed()
+    assert mark.is_visible() and mark.inner_text() in first.inner_text()
+    with page.expect_download() as download:
+        page.click("#export-cases-docx")
+    doc = DocxDocument(download.value.path())
+    word_rows = [[c.text for c in r.cells] for r in doc.tables[0].rows]
+    assert word_rows[0] == ["地区", "单位", "主要做法", "成效", "时间", "来源"]
+    assert [r[0] for r in word_rows[1:]] == places
+    with page.expect_download() as download:
+        page.click("#export-cases-xlsx")
+    sheet = load_workbook(download.value.path()).active
+    excel_rows = [[c or "" for c in r] for r in sheet.iter_rows(min_row=3, values_only=True)]
+    assert [r[0] for r in excel_rows] == places and [r[2] for r in excel_rows] == [r[2] for r in word_rows[1:]]
+
+
 def test_region_filter_narrows_retrieval(page):
     page.locator("#region input").click()
     page.get_by_role("option", name="江西省上饶市").click()

@@ -164,3 +164,65 @@ def test_gradio_is_kept_off_the_network(monkeypatch):
 
     assert not analytics_enabled()
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+def test_a_cross_place_question_gets_the_case_table_and_its_three_exports(sample_kb, tmp_path):
+    from docx import Document as DocxDocument
+    from openpyxl import load_workbook
+
+    from ui.case_export import COLUMNS, case_row
+
+    app = ChatApp(sample_kb, lambda *a, **k: None, tmp_path / "export")
+    updates = list(app.ask("各地是怎样选派党建指导员的？", [], "none", ALL_REGIONS, []))
+    turn = updates[-1][1][0]
+    assert turn.cases is not None and turn.cases.matched == 5 and turn.answer is not None
+    with_cases = next(u for u in updates if turn.cases is not None and isinstance(u[5], str))
+    docx_path, xlsx_path, md_path = with_cases[5:8]
+    assert updates.index(with_cases) < len(updates) - 1  # the table is shown before the answer
+    expected = [list(case_row(c)) for c in turn.cases.cases]
+    table = DocxDocument(docx_path).tables[0]
+    assert [[c.text for c in r.cells] for r in table.rows] == [list(COLUMNS), *expected]
+    sheet = load_workbook(xlsx_path).active
+    assert [[c or "" for c in r] for r in sheet.iter_rows(min_row=3, values_only=True)] == expected
+    md = Path(md_path).read_text("utf-8")
+    assert md.count("\n| ") == len(expected) + 1 and "## 来源" in md
+    page = conversation_html(updates[-1][1])
+    assert page.count('<tr class="case"') == 5 and "资料中共有 5 篇文章涉及党建指导员" in page
+
+
+def test_case_summaries_fill_in_after_the_table_and_the_answer(sample_kb, tmp_path, monkeypatch):
+    """Ordering logic with a scripted model (the real model's summaries: tests/test_llm_real.py)."""
+    from langchain_core.language_models import FakeListChatModel
+
+    app = ChatApp(sample_kb, lambda *a, **k: None, tmp_path / "export")
+    lines = ["选派807名党建指导员担任“红色向导”[1][2][3]。"] * 10
+    monkeypatch.setattr(app, "case_model", lambda mode: (FakeListChatModel(responses=lines), "fake"))
+    fake_answer = FakeListChatModel(responses=["乐山选派807名党建指导员[1]。"])
+    monkeypatch.setattr("ui.app.ask_stream", _with_model(fake_answer))
+    seen, updates = [], []
+    for update in app.ask("各地是怎样选派党建指导员的？", [], "local", ALL_REGIONS, []):
+        turn = update[1][0]  # the same turn object, filled in as the updates go out: note what each one showed
+        seen.append((turn.cases is not None, turn.answer is not None,
+                     sum(bool(c.summary) for c in turn.cases.cases) if turn.cases else 0))
+        updates.append(update)
+    first_table = next(i for i, (cases, _, _) in enumerate(seen) if cases)
+    answered = next(i for i, (_, answer, _) in enumerate(seen) if answer)
+    first_summary = next(i for i, (_, _, summaries) in enumerate(seen) if summaries)
+    assert first_table < answered < first_summary  # table at once, answer next, summaries fill in after
+    final = updates[-1][1][0].cases
+    assert final is not None and updates[-1][1][0].status == ""
+    leshan = next(c for c in final.cases if c.source.startswith("003_"))
+    assert leshan.summary and "807" in leshan.summary  # the line passed the checks for the case holding 807
+    others = [c for c in final.cases if "807" not in "".join(q.quote for q in (*c.measures, *c.results))]
+    assert others and all(c.summary is None for c in others)  # a figure the case's quotes lack is refused
+    assert isinstance(updates[-1][5], str)  # the exports are written again with the summaries
+
+
+def _with_model(model):
+    from rag.chain import ask_stream
+
+    def stream(kb, question, **kwargs):
+        kwargs.pop("llm", None)
+        return ask_stream(kb, question, chat_model=model, llm="local", **kwargs)
+
+    return stream

@@ -17,18 +17,22 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from rag.cases import find_cases
 from rag.chain import ask_stream
 from rag.errors import IngestError, RagError
 from rag.files import check_file
 from rag.knowledge import KnowledgeBase
+from rag.retrieval import is_cross_case
 from rag.types import FileOutcome, IngestReport, SourceInfo, Turn
+from ui.case_export import export_cases
 from ui.examples import example_questions
 from ui.export import export_files
 from ui.feedback import append_feedback
-from ui.render import ChatTurn, conversation_html, fill_windows
+from ui.render import ChatTurn, conversation_html, fill_case_windows, fill_windows
 
 IngestFn = Callable[..., IngestReport]  # (kb, paths, on_file=callback) -> IngestReport
 ALL_REGIONS = "全部地区"
@@ -69,6 +73,15 @@ def documents_rows(infos: Sequence[SourceInfo]) -> list[list[Any]]:
     return [[s.source, s.title, "、".join(s.regions), s.chunks, s.ingested_at[:19]] for s in infos]
 
 
+def _page(turns: list[ChatTurn], answer: tuple[str, str] | None = None,
+          cases: tuple[str, ...] | None = None) -> tuple[Any, ...]:
+    import gradio as gr
+
+    answer_files = answer or (gr.skip(), gr.skip())
+    case_files = cases or (gr.skip(), gr.skip(), gr.skip())
+    return (conversation_html(turns), turns, "", *answer_files, *case_files)
+
+
 def check_upload(path: Path, max_mb: float) -> str:
     """'' when the file may be ingested, else the Chinese reason ``rag ingest`` would give, naming it."""
     try:
@@ -90,31 +103,71 @@ class ChatApp:
         self.feedback_path = kb.settings.data_dir / "feedback.jsonl"
 
     # -- chat -------------------------------------------------------------------
+    # Each update is (page, turns, question box, answer .md, answer .docx, cases .docx, cases .xlsx, cases .md);
+    # the download slots are skipped until there is something new for them.
     def ask(self, question: str, turns: list[ChatTurn], mode: str, region: str,
             sources: list[str] | None) -> Iterator[tuple[Any, ...]]:
-        import gradio as gr
-
         question = (question or "").strip()
         if not question:
-            yield conversation_html(turns), turns, "", gr.skip(), gr.skip()
+            yield _page(turns)
             return
         history = [Turn(t.question, t.answer.text) for t in turns if t.answer is not None]
         turn = ChatTurn(uid=f"t{uuid.uuid4().hex[:10]}", question=question, status="正在检索…")
         turns = [*turns, turn]
-        yield conversation_html(turns), turns, "", gr.skip(), gr.skip()
+        yield _page(turns)
         try:
-            yield from self._stream(turn, turns, mode, history, region, sources)
+            region_name = None if region in (None, "", ALL_REGIONS) else region
+            if is_cross_case(question) and not sources:
+                yield from self._cases(turn, turns, region_name)
+            yield from self._stream(turn, turns, mode, history, region_name, sources)
+            if turn.cases is not None and mode != "none":
+                yield from self._case_summaries(turn, turns, mode)
         except Exception as exc:  # shown in the chat; the app keeps serving
             turn.status = f"出错了：{exc}" if isinstance(exc, RagError) else f"出错了（{type(exc).__name__}）：{exc}"
-            yield conversation_html(turns), turns, "", gr.skip(), gr.skip()
+            yield _page(turns)
 
-    def _stream(self, turn: ChatTurn, turns: list[ChatTurn], mode: str, history: list[Turn], region: str,
+    def _cases(self, turn: ChatTurn, turns: list[ChatTurn], region: str | None) -> Iterator[tuple[Any, ...]]:
+        """The case table of a cross-place question, shown before the answer is written."""
+        report = find_cases(self.kb, turn.question, region=region)
+        if not report.cases:
+            return
+        turn.cases = report
+        fill_case_windows(turn, self.kb.text_lookup())
+        files = export_cases(report, self.export_dir / turn.uid)
+        yield _page(turns, cases=tuple(str(f) for f in files))
+
+    def _case_summaries(self, turn: ChatTurn, turns: list[ChatTurn], mode: str) -> Iterator[tuple[Any, ...]]:
+        """After the answer: each case's one-line summary from its own quotes, filled in as it is written."""
+        from rag.case_summaries import with_summaries
+
+        model, label = self.case_model(mode)
+        report = turn.cases
+        if model is None or report is None:
+            return
+        turn.status = "正在为各案例写概括…"
+        cards = list(report.cases)
+        for i, card in with_summaries(self.kb, report, model, label):
+            cards[i] = card
+            turn.cases = replace(report, cases=tuple(cards))
+            yield _page(turns)
+        turn.status = ""
+        files = export_cases(turn.cases, self.export_dir / turn.uid)
+        yield _page(turns, cases=tuple(str(f) for f in files))
+
+    def case_model(self, mode: str) -> tuple[Any, str]:
+        """(chat model, label) for case summaries in this answer mode; (None, "") when unavailable."""
+        from rag.llm import make_chat_model, parse_llm
+
+        try:
+            choice = parse_llm(mode, self.settings)
+            return make_chat_model(choice, self.settings), choice.label
+        except Exception:  # no summaries; the table and the answer stand
+            return None, ""
+
+    def _stream(self, turn: ChatTurn, turns: list[ChatTurn], mode: str, history: list[Turn], region: str | None,
                 sources: list[str] | None) -> Iterator[tuple[Any, ...]]:
-        import gradio as gr
-
         last, text_of = 0.0, self.kb.text_lookup()
-        for event in ask_stream(self.kb, turn.question, llm=mode, history=history,
-                                region=None if region in (None, "", ALL_REGIONS) else region,
+        for event in ask_stream(self.kb, turn.question, llm=mode, history=history, region=region,
                                 sources=sources or None):
             if event.kind == "evidence":
                 turn.evidence, turn.status = event.evidence, "正在生成回答…" if mode != "none" else ""
@@ -131,10 +184,10 @@ class ChatApp:
                 turn.answer, turn.status = event.answer, ""
                 fill_windows(turn, text_of)
                 md, docx = export_files(event.answer, self.export_dir / turn.uid)
-                yield conversation_html(turns), turns, "", str(md), str(docx)
+                yield _page(turns, answer=(str(md), str(docx)))
                 return
             last = time.monotonic()
-            yield conversation_html(turns), turns, "", gr.skip(), gr.skip()
+            yield _page(turns)
 
     def vote(self, turns: list[ChatTurn], evt: Any) -> tuple[str, list[ChatTurn]]:
         # the payload of the page script's trigger("like", {turn, vote}): Gradio keeps a custom event's data there

@@ -22,7 +22,7 @@ from typing import Any
 from rag.config import Settings
 from rag.data import sample_dir
 from rag.errors import RagError
-from ui.cli_parser import Parser as _Parser
+from ui.cli_parser import build_parser
 
 SAMPLE_QUESTION = "楼宇党建是怎么做的？"
 
@@ -122,6 +122,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     kb = _kb(_settings(args))
     stream = sys.stdout.isatty() and not args.json
     answer = None
+    if not args.json and not args.source:
+        from rag.cases import find_cases
+        from rag.retrieval import is_cross_case
+
+        if is_cross_case(args.question):  # a question across places: every case first, then the answer
+            report = find_cases(kb, args.question, region=args.region)
+            if report.cases:
+                _print_cases(report)
+                print()
     for event in ask_stream(kb, args.question, llm=args.llm, k=args.k, region=args.region,
                             sources=args.source):
         if event.kind == "evidence" and stream and event.evidence:
@@ -147,6 +156,39 @@ def cmd_ask(args: argparse.Namespace) -> int:
     ms = answer.timings_ms
     print(f"\n（{answer.llm}；检索 {ms.get('retrieve', 0) / 1000:.1f} 秒，共 {ms.get('total', 0) / 1000:.1f} 秒）")
     return 0
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    from rag.cases import find_cases
+
+    kb = _kb(_settings(args))
+    report = find_cases(kb, args.topic, region=args.region, since=args.since)
+    if args.llm and args.llm != "none":
+        from rag.case_summaries import summarized
+
+        report = summarized(kb, report, args.llm)
+    if args.json:
+        _print_json(report.to_json())
+        return 0
+    _print_cases(report)
+    return 0
+
+
+def _print_cases(report: Any) -> None:
+    print(report.header())
+    for i, card in enumerate(report.cases, 1):
+        where = "、".join(card.regions[:3]) or "未注明地区"
+        facts = [x for x in (card.organisation, card.date, card.outlet) if x]
+        print(f"\n[{i}] {where}{'｜' + '｜'.join(facts) if facts else ''}\n    《{card.title}》 {card.source}")
+        if card.summary:
+            print(f"    概括：{card.summary}")
+        for label, quotes in (("做法", card.measures), ("成效", card.results)):
+            for q in quotes:
+                print(f"    {label}：“{q.quote}”（第 {q.start}–{q.end} 字）")
+    if report.cases:
+        print(f"\n以上列出全部 {report.matched} 个案例。")
+    if report.overview:
+        print(f"\n共同做法（[n] 为案例编号）：\n{report.overview}")
 
 
 def _print_citations(citations: Any) -> None:
@@ -214,71 +256,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                         llm=args.llm, k=args.k, limit=args.limit, out=args.out, kb_cache=args.kb_cache)
 
 
-def _add_retrieval_options(p: argparse.ArgumentParser, k_help: str) -> None:
-    p.add_argument("-k", type=int, default=None, help=k_help)
-    p.add_argument("--region", help="只检索某地区的文章，如 四川、乐山市")
-    p.add_argument("--source", action="append", help="只检索某篇文档（可重复）")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出（格式见 README）")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="rag", description="党建案例问答：导入党建文章，检索并引用原文。")
-    parser.add_argument("--data-dir", help="知识库数据目录（默认读取 RAG_DATA_DIR）")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="命令", title="命令",
-                                parser_class=_Parser)
-
-    p = sub.add_parser("ingest", help="导入文件或目录（递归）")
-    p.add_argument("paths", nargs="*", help="文件或目录；省略时导入内置示例文章")
-    p.add_argument("--sync", action="store_true", help="让知识库与目录一致：新增、更新并移除已删除的文件")
-    p.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
-    p.set_defaults(func=cmd_ingest)
-
-    p = sub.add_parser("sources", help="列出知识库中的文档")
-    p.add_argument("--json", action="store_true", help="以 JSON 输出")
-    p.set_defaults(func=cmd_sources)
-
-    p = sub.add_parser("remove", help="移除文档及其全部片段")
-    p.add_argument("files", nargs="+", help="文档名（与 rag sources 中一致）")
-    p.set_defaults(func=cmd_remove)
-
-    p = sub.add_parser("search", help="检索最相关的片段")
-    p.add_argument("query", help="问题或关键词")
-    _add_retrieval_options(p, k_help="返回片段数（默认 8）")
-    p.set_defaults(func=cmd_search)
-
-    p = sub.add_parser("ask", help="提问：给出带引用的回答和原文摘录")
-    p.add_argument("question", help="问题，例如 其他地方是怎么选派党建指导员的？")
-    p.add_argument("--llm", help="回答模型：local、local:0.5b、openai:<模型名> 或 none（默认读取 RAG_LLM）")
-    _add_retrieval_options(p, k_help="检索片段数（默认 8）")
-    p.set_defaults(func=cmd_ask)
-
-    p = sub.add_parser("serve", help="启动网页问答界面")
-    p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；其他地址需设置 RAG_UI_AUTH）")
-    p.add_argument("--port", type=int, default=7860, help="端口（默认 7860）")
-    p.add_argument("--llm", help="默认回答方式：local、local:0.5b、openai:<模型名> 或 none（界面上可切换）")
-    p.set_defaults(func=cmd_serve)
-
-    p = sub.add_parser("eval", help="评测：rag eval 数据集，或 rag eval compare 目录A 目录B")
-    p.add_argument("target", nargs="+", help="数据集文件或目录（见 README）；或 compare 加两个评测输出目录")
-    p.add_argument("--llm", help="回答模型：local、local:0.5b、openai:<模型名> 或 none（默认读取 RAG_LLM）")
-    p.add_argument("-k", type=int, default=None, help="检索片段数（默认 8）")
-    p.add_argument("--limit", type=int, default=None, help="只评测前 N 题")
-    p.add_argument("--out", help="输出目录（默认 eval_out/数据集-模型-时间）")
-    p.add_argument("--kb-cache", help="自带文档的数据集的知识库缓存目录")
-    p.set_defaults(func=cmd_eval)
-
-    p = sub.add_parser("check", help="检查并修复清单、向量库与关键词索引的一致性")
-    p.add_argument("--dry-run", action="store_true", help="只检查，不修复")
-    p.set_defaults(func=cmd_check)
-
-    p = sub.add_parser("models", help="模型管理")
-    msub = p.add_subparsers(dest="models_command", required=True, metavar="操作", title="操作",
-                            parser_class=_Parser)
-    pull = msub.add_parser("pull", help="下载并校验嵌入模型和本地问答模型（首次使用时也会自动进行）")
-    pull.add_argument("--chat", action="append",
-                      help="要准备的本地问答模型：0.5b、1.5b 或 none（可重复；默认 RAG_LOCAL_MODEL）")
-    pull.set_defaults(func=cmd_models)
-    return parser
+COMMANDS = {"ingest": cmd_ingest, "sources": cmd_sources, "remove": cmd_remove, "search": cmd_search, "ask": cmd_ask,
+            "cases": cmd_cases, "serve": cmd_serve, "eval": cmd_eval, "check": cmd_check, "models": cmd_models}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -289,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pydantic import ValidationError
 
     try:
-        return int(args.func(args))
+        return int(COMMANDS[args.command](args))
     except ValidationError as err:
         fields = "、".join(f"RAG_{str(e['loc'][0]).upper()}（{e['msg']}）" for e in err.errors())
         print(f"配置错误：{fields}", file=sys.stderr)

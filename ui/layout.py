@@ -48,6 +48,10 @@ def build_blocks(app: ChatApp) -> Any:
                                       label="限定文章（不选则全部）", elem_id="sources")
                 md_file = gr.DownloadButton("导出 Markdown", value=None, elem_id="export-md")
                 docx_file = gr.DownloadButton("导出 Word", value=None, elem_id="export-docx")
+                gr.Markdown("案例表（跨地区问题）", elem_id="cases-label")
+                cases_docx = gr.DownloadButton("案例表 Word", value=None, elem_id="export-cases-docx")
+                cases_xlsx = gr.DownloadButton("案例表 Excel", value=None, elem_id="export-cases-xlsx")
+                cases_md = gr.DownloadButton("案例表 Markdown", value=None, elem_id="export-cases-md")
         with gr.Tab("知识库"):
             upload = gr.File(file_count="multiple", elem_id="upload",  # types checked server-side, in Chinese
                              label=f"上传文章（{SUPPORTED_KINDS}；单个不超过 {settings.max_file_mb:g} MB；"
@@ -64,7 +68,8 @@ def build_blocks(app: ChatApp) -> Any:
                 delete_btn = gr.Button("删除", variant="stop", elem_id="delete")
 
         ask_io: dict[str, Any] = {"inputs": [question, turns, mode, region, sources],
-                                  "outputs": [chat, turns, question, md_file, docx_file],
+                                  "outputs": [chat, turns, question, md_file, docx_file, cases_docx, cases_xlsx,
+                                              cases_md],
                                   "concurrency_limit": settings.ui_concurrency, "show_progress": "hidden"}
         question.submit(app.ask, **ask_io)
         send.click(app.ask, **ask_io)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from rag.cases import NO_REGION, CaseReport, province_of
 from rag.compose import regions_text
 from rag.types import Answer, Citation
 
@@ -39,6 +40,16 @@ element.addEventListener('click', (ev) => {
     const show = () => span.scrollIntoView({block: 'center', behavior: 'instant'});
     show(); requestAnimationFrame(() => requestAnimationFrame(show));  // again after late layout shifts
     item.classList.remove('flash'); void item.offsetWidth; item.classList.add('flash');
+    return;
+  }
+  const chip = ev.target.closest('button.chip');
+  if (chip) {
+    const box = chip.closest('.cases');
+    box.querySelectorAll('button.chip').forEach((b) => b.classList.toggle('active', b === chip));
+    const want = chip.dataset.region;
+    box.querySelectorAll('tr.case').forEach((row) => {
+      row.style.display = (!want || row.dataset.region === want) ? '' : 'none';
+    });
     return;
   }
   const vote = ev.target.closest('button.vote');
@@ -67,6 +78,20 @@ CHAT_CSS = """
 .turn button.vote { border: 1px solid #d1d5db; border-radius: 6px; background: #fff; cursor: pointer;
   margin-right: 4px; }
 .empty { color: #6b7280; }
+.cases { margin: 8px 0 12px; }
+.cases .cases-head { font-weight: 600; margin-bottom: 6px; }
+.cases .chips { display: flex; flex-wrap: wrap; gap: 6px; margin-bottom: 6px; }
+.cases button.chip { border: 1px solid #d1d5db; border-radius: 999px; background: #fff; padding: 1px 10px;
+  cursor: pointer; font-size: 0.9em; }
+.cases button.chip.active { background: #b91c1c; color: #fff; border-color: #b91c1c; }
+.cases .case-scroll { max-height: 520px; overflow-y: auto; }
+.cases table.case-table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+.cases table.case-table th, .cases table.case-table td { border: 1px solid #e5e7eb; padding: 4px 6px;
+  vertical-align: top; }
+.cases table.case-table th { background: #f3f4f6; position: sticky; top: 0; }
+.cases td .q + .q { margin-top: 4px; }
+.cases td .summary { font-weight: 600; color: #374151; margin-bottom: 4px; }
+.cases .cases-foot { color: #6b7280; font-size: 0.85em; }
 """
 
 
@@ -82,6 +107,8 @@ class ChatTurn:
     answer: Answer | None = None
     vote: str = ""
     windows: dict[int, str] = field(default_factory=dict)  # n → rendered source-viewer HTML
+    cases: CaseReport | None = None  # the case table of a cross-place question
+    case_windows: dict[int, str] = field(default_factory=dict)  # case index → source-viewer HTML
 
 
 @lru_cache(maxsize=1)
@@ -126,10 +153,29 @@ def turn_html(turn: ChatTurn) -> str:
         "notice": answer.notice if answer is not None else "",
         "refused": answer is not None and answer.refused,
         "answer_html": answer_html(text, turn.uid, [c.n for c in evidence]) if text else "",
+        "cases_html": cases_html(turn) if turn.cases is not None and turn.cases.cases else "",
         "evidence": [evidence_item(turn.uid, c, turn.windows.get(c.n, "")) for c in evidence],
         "finished": answer is not None, "timing": _timing(answer) if answer is not None else "",
     }
     return _macros().turn(view)
+
+
+def cases_html(turn: ChatTurn) -> str:
+    """The case table of a turn: coverage header, region chips, one row per case with its source viewer."""
+    from ui.case_export import case_row
+
+    report = turn.cases
+    assert report is not None
+    rows = []
+    for i, card in enumerate(report.cases):
+        place, organisation, _, _, date, source = case_row(card)
+        rows.append({"place": place, "organisation": organisation, "date": date, "source": source,
+                     "province": province_of(card.regions[0]) if card.regions else NO_REGION,
+                     "measures": [q.quote for q in card.measures], "results": [q.quote for q in card.results],
+                     "summary": card.summary or "",
+                     "window": turn.case_windows.get(i, "")})
+    return _macros().cases({"uid": turn.uid, "header": report.header(), "by_region": report.by_region,
+                            "rows": rows})
 
 
 def _timing(answer: Answer) -> str:
@@ -139,6 +185,15 @@ def _timing(answer: Answer) -> str:
 
 def conversation_html(turns: Sequence[ChatTurn]) -> str:
     return str(_macros().conversation([turn_html(t) for t in turns]))
+
+
+def fill_case_windows(turn: ChatTurn, text_of: Callable[[str], str | None]) -> None:
+    """Prepare each case row's source viewer: the article around its first quote."""
+    for i, card in enumerate(turn.cases.cases if turn.cases is not None else ()):
+        first = (*card.measures, *card.results)[:1]
+        text = text_of(card.source)
+        if first and text is not None and text[first[0].start:first[0].end] == first[0].quote:
+            turn.case_windows[i] = source_window(text, first[0].start, first[0].end)
 
 
 def fill_windows(turn: ChatTurn, text_of: Callable[[str], str | None]) -> None:
