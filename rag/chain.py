@@ -40,7 +40,7 @@ from rag.knowledge import KnowledgeBase
 from rag.llm import LlmChoice, make_chat_model, parse_llm
 from rag.refusal import is_weak, missing_regions, says_not_found
 from rag.retrieval import search
-from rag.rewrite import is_follow_up, standalone_question
+from rag.rewrite import is_follow_up, rewrite
 from rag.timing import Timer
 from rag.types import Answer, Citation, EventKind, Turn
 
@@ -116,7 +116,7 @@ def ask_stream(
         with timer.stage("load_model"):
             chat_model, notice = _load_model(choice, settings)  # rewriting needs it before retrieval
     with timer.stage("rewrite"):
-        standalone = standalone_question(question, history, chat_model)
+        standalone, rewritten_by = rewrite(question, history, chat_model)
     if not kb.is_open:
         with timer.stage("load"):  # the embedding model, Chroma and BM25: not retrieval time
             kb.open()
@@ -125,7 +125,7 @@ def ask_stream(
         picked = select_evidence(kb, standalone, hits, settings.evidence_k)
     evidence = tuple(e.citation for e in picked)
     base = Answer(question=question, text="", citations=(), llm=choice.label, retrieved=tuple(hits),
-                  evidence=evidence, standalone_question=standalone, notice=notice)
+                  evidence=evidence, standalone_question=standalone, notice=notice, rewritten_by=rewritten_by)
 
     missing = missing_regions(kb, standalone, sources)
     if missing or is_weak(max((e.relevance for e in picked), default=None), settings.relevance_threshold):

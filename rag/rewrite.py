@@ -1,10 +1,12 @@
 """Follow-up questions made standalone before retrieval ("那乐山呢？" → a full question).
 
 With a chat model the model rewrites the follow-up given the last turns; its
-output is used only when it looks like a question (non-empty, short, no
-explanation). Otherwise, or without a model, a rule handles the common
-pattern: a short follow-up that names a new place (or a new subject) takes
-the previous question and swaps in the new place or appends the new subject.
+output is used only when it looks like a standalone question (non-empty,
+short, no explanation, not itself a follow-up) that keeps every place the
+follow-up names; ``rewrite`` says which of the two wrote the question.
+Otherwise, or without a model, a rule handles the common pattern: a short
+follow-up that names a new place (or a new subject) takes the previous
+question and swaps in the new place or appends the new subject.
 
 Deliberately not here: retrieval and answering (``rag.chain``).
 """
@@ -16,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rag.regions import load_gazetteer
-from rag.types import Turn
+from rag.types import RewriteSource, Turn
 
 _FOLLOW_UP = re.compile(r"^(那么?|那|还有|另外|再说说|再问一下|那个)|[呢吗]？?\??$")
 _FILLER = re.compile(r"^(那么?|还有|另外|再说说|再问一下)[，,]?|(怎么样|如何|又)?[呢吗]?[？?。]?$")
@@ -70,12 +72,30 @@ def llm_rewrite(question: str, history: Sequence[Turn], chat_model: Any) -> str 
     return text
 
 
-def standalone_question(question: str, history: Sequence[Turn], chat_model: Any = None) -> str:
-    """``question`` made standalone using ``history``; unchanged when it is not a follow-up."""
+def acceptable(candidate: str, question: str, history: Sequence[Turn]) -> bool:
+    """A model's rewrite is used only when it is standalone and keeps every place the follow-up names.
+
+    (The 0.5B model answered "那乐山呢？" with "乐山呢？", and "那自贡呢？" after a question about 乐山
+    with the 乐山 question again: both are refused for the rule's rewrite.)
+    """
+    if is_follow_up(candidate) or candidate == question.strip():
+        return False
+    gazetteer = load_gazetteer()
+    new_places = {full for _, full in gazetteer.places(question)}
+    return new_places <= {full for _, full in gazetteer.places(candidate)}
+
+
+def rewrite(question: str, history: Sequence[Turn], chat_model: Any = None) -> tuple[str, RewriteSource]:
+    """(standalone question, who wrote it): the model's rewrite when acceptable, else the rule's."""
     if not history or not is_follow_up(question):
-        return question
+        return question, ""
     if chat_model is not None:
         rewritten = llm_rewrite(question, history, chat_model)
-        if rewritten:
-            return rewritten
-    return rule_rewrite(question, history)
+        if rewritten and acceptable(rewritten, question, history):
+            return rewritten, "model"
+    return rule_rewrite(question, history), "rule"
+
+
+def standalone_question(question: str, history: Sequence[Turn], chat_model: Any = None) -> str:
+    """``question`` made standalone using ``history``; unchanged when it is not a follow-up."""
+    return rewrite(question, history, chat_model)[0]

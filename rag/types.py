@@ -14,6 +14,7 @@ from typing import Any, Literal
 FileStatus = Literal["added", "updated", "unchanged", "failed", "removed"]  # what an ingest did to a file
 EventKind = Literal["evidence", "waiting", "token", "answer"]  # steps of a streamed answer (``rag.chain``)
 ProviderKind = Literal["local", "openai", "none"]  # answer providers (``rag.llm``)
+RewriteSource = Literal["model", "rule", ""]  # who made a follow-up standalone ("" = not a follow-up)
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ class Answer:
     flagged: tuple[str, ...] = ()
     standalone_question: str = ""
     notice: str = ""
+    rewritten_by: RewriteSource = ""
 
     def to_json(self) -> dict[str, Any]:
         """The one serialized form of an answer: ``rag ask --json`` (documented in the README).
@@ -186,6 +188,7 @@ class Answer:
             "flagged": list(self.flagged),
             "standalone_question": self.standalone_question,
             "notice": self.notice,
+            "rewritten_by": self.rewritten_by,
         }
 
 

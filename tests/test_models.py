@@ -149,7 +149,7 @@ def test_another_local_sentence_transformers_folder_works_and_models_are_never_m
 
     gemma = KnowledgeBase(make_settings(tmp_path / "data"), embeddings=embeddings)
     with pytest.raises(ModelMismatchError, match="不能在同一集合中混用模型"):
-        _ = gemma.vectors
+        gemma.open()
 
 
 @pytest.fixture

@@ -73,12 +73,12 @@ def documents_rows(infos: Sequence[SourceInfo]) -> list[list[Any]]:
     return [[s.source, s.title, "、".join(s.regions), s.chunks, s.ingested_at[:19]] for s in infos]
 
 
-def _page(turns: list[ChatTurn], answer: tuple[str, str] | None = None,
-          cases: tuple[str, ...] | None = None) -> tuple[Any, ...]:
+def _page(turns: list[ChatTurn], answer: tuple[str, str] | None = None) -> tuple[Any, ...]:
     import gradio as gr
 
     answer_files = answer or (gr.skip(), gr.skip())
-    case_files = cases or (gr.skip(), gr.skip(), gr.skip())
+    # the newest turn's case files go out with every update (an early update's downloads can be overtaken)
+    case_files = turns[-1].case_files if turns and turns[-1].case_files else (gr.skip(),) * 3
     return (conversation_html(turns), turns, "", *answer_files, *case_files)
 
 
@@ -133,8 +133,8 @@ class ChatApp:
             return
         turn.cases = report
         fill_case_windows(turn, self.kb.text_lookup())
-        files = export_cases(report, self.export_dir / turn.uid)
-        yield _page(turns, cases=tuple(str(f) for f in files))
+        turn.case_files = tuple(str(f) for f in export_cases(report, self.export_dir / turn.uid))
+        yield _page(turns)
 
     def _case_summaries(self, turn: ChatTurn, turns: list[ChatTurn], mode: str) -> Iterator[tuple[Any, ...]]:
         """After the answer: each case's one-line summary from its own quotes, filled in as it is written."""
@@ -151,8 +151,8 @@ class ChatApp:
             turn.cases = replace(report, cases=tuple(cards))
             yield _page(turns)
         turn.status = ""
-        files = export_cases(turn.cases, self.export_dir / turn.uid)
-        yield _page(turns, cases=tuple(str(f) for f in files))
+        turn.case_files = tuple(str(f) for f in export_cases(turn.cases, self.export_dir / turn.uid))
+        yield _page(turns)
 
     def case_model(self, mode: str) -> tuple[Any, str]:
         """(chat model, label) for case summaries in this answer mode; (None, "") when unavailable."""

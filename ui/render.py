@@ -88,7 +88,10 @@ CHAT_CSS = """
 .cases table.case-table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
 .cases table.case-table th, .cases table.case-table td { border: 1px solid #e5e7eb; padding: 4px 6px;
   vertical-align: top; }
-.cases table.case-table th { background: #f3f4f6; position: sticky; top: 0; }
+.cases table.case-table th { background: #f3f4f6; position: sticky; top: 0; white-space: nowrap; }
+.cases table.case-table td:nth-child(1) { min-width: 6em; }
+.cases table.case-table td:nth-child(2) { min-width: 6em; }
+.cases table.case-table td:nth-child(5) { white-space: nowrap; }
 .cases td .q + .q { margin-top: 4px; }
 .cases td .summary { font-weight: 600; color: #374151; margin-bottom: 4px; }
 .cases .cases-foot { color: #6b7280; font-size: 0.85em; }
@@ -109,6 +112,7 @@ class ChatTurn:
     windows: dict[int, str] = field(default_factory=dict)  # n → rendered source-viewer HTML
     cases: CaseReport | None = None  # the case table of a cross-place question
     case_windows: dict[int, str] = field(default_factory=dict)  # case index → source-viewer HTML
+    case_files: tuple[str, ...] = ()  # the case table's .docx, .xlsx and .md, once written
 
 
 @lru_cache(maxsize=1)
