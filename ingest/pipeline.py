@@ -94,23 +94,31 @@ def _prepare_checked(kb: KnowledgeBase, path: Path, source: str,
         twin = pending.get(sha) or _stored_twin(kb, sha, source)
         if twin:
             return FileOutcome(source, "failed", error=_duplicate(source, twin))
-        loaded = parse_bytes(data, path.suffix, source)
+        doc = document_of(data, path, source, sha)
     except IngestError as err:
         return FileOutcome(source, "failed", error=str(err))
+    chunks = chunk_text(doc.text, source, budget=settings.chunk_tokens,
+                        overlap_sentences=settings.chunk_overlap_sentences,
+                        title=doc.title, regions=doc.regions)
+    status: Literal["added", "updated"] = "updated" if kb.is_stored(source) else "added"
+    return _Prepared(doc, chunks, status)
+
+
+def document_of(data: bytes, path: Path, source: str, sha: str = "") -> Document:
+    """A file's bytes as a cleaned ``Document`` with its metadata (no chunks, no vectors); ``IngestError`` if empty.
+
+    What ingest stores for a file; also for reading articles without a knowledge base (benchmarks, tests).
+    """
+    loaded = parse_bytes(data, path.suffix, source)
     cleaned = clean_text(loaded.text)
     if not cleaned.text.strip():
-        return FileOutcome(source, "failed", error=f"{source}：清理后没有正文")
+        raise IngestError(f"{source}：清理后没有正文")
     meta = extract_metadata(cleaned.text, Path(source).stem)
-    doc = Document(
-        source=source, path=str(path), sha256=sha,
+    return Document(
+        source=source, path=str(path), sha256=sha or hashlib.sha256(data).hexdigest(),
         text=cleaned.text, title=meta.title, regions=meta.regions, outlet=meta.outlet,
         reporters=meta.byline, date=meta.date, encoding=loaded.encoding, offset_runs=cleaned.offset_runs,
     )
-    chunks = chunk_text(cleaned.text, source, budget=settings.chunk_tokens,
-                        overlap_sentences=settings.chunk_overlap_sentences,
-                        title=meta.title, regions=meta.regions)
-    status: Literal["added", "updated"] = "updated" if kb.is_stored(source) else "added"
-    return _Prepared(doc, chunks, status)
 
 
 def _stored_twin(kb: KnowledgeBase, sha: str, source: str) -> str | None:

@@ -200,10 +200,6 @@ def cards_of(doc: Document, topic_: Topic) -> list[CaseCard]:
 def _card(doc: Document, text: str, spans: Sequence[tuple[int, int]], about: list[int], share: float,
           in_title: bool, mentions: tuple[str, ...], regions: tuple[str, ...]) -> CaseCard:
     results = _pick(text, spans, about, "成效", MAX_RESULTS, set())
-    if not results:  # outcomes are often told apart from the measures: the article's best one with a figure
-        everywhere = [i for i, (s, e) in enumerate(spans)
-                      if classify(text[s:e]) == "成效" and _FIGURE.search(text, s, e)]
-        results = everywhere[:1]
     measures = _pick(text, spans, about, "做法", MAX_MEASURES, set(results))
     if not measures and not results:
         measures = about[:1]  # the article names the topic without a measure word: quote where it does

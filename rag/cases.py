@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +28,9 @@ from rag.knowledge import KnowledgeBase
 from rag.regions import load_gazetteer
 from rag.retrieval import region_tag
 from rag.timing import Timer
+from rag.types import Document
 
-__all__ = ["CaseCard", "CaseReport", "Quote", "find_cases", "province_of", "topic_of"]
+__all__ = ["CaseCard", "CaseReport", "Quote", "cases_in", "check_quotes", "find_cases", "province_of", "topic_of"]
 
 # words that frame a cross-place question rather than name its topic
 _FRAME = frozenset(
@@ -129,7 +131,24 @@ def find_cases(kb: KnowledgeBase, question: str, *, region: str | None = None,
             if (allowed is None or doc.source in allowed) and (not since_key or doc.date >= since_key):
                 cards.extend(c for c in cards_of(doc, wanted) if tag is None or tag in load_gazetteer().tags(c.regions))
     with timer.stage("verify"):
-        _verify(kb, cards)
+        check_quotes(cards, kb.text_lookup())
+    return _report(question, phrase, cards, timer)
+
+
+def cases_in(documents: Iterable[Document], question: str) -> CaseReport:
+    """``find_cases`` over documents in hand rather than a knowledge base (tests, benchmarks, other stores)."""
+    timer = Timer()
+    phrase = topic_of(question)
+    wanted = topic(phrase)
+    with timer.stage("match"):
+        docs = {d.source: d for d in documents if wanted.anchor in d.text}
+        cards = [c for d in docs.values() for c in cards_of(d, wanted)]
+    with timer.stage("verify"):
+        check_quotes(cards, lambda source: docs[source].text if source in docs else None)
+    return _report(question, phrase, cards, timer)
+
+
+def _report(question: str, phrase: str, cards: list[CaseCard], timer: Timer) -> CaseReport:
     cards.sort(key=lambda c: (-c.score, c.source))
     counts = Counter(province_of(c.regions[0]) if c.regions else NO_REGION for c in cards)
     variants = Counter(m for c in cards for m in c.mentions)
@@ -138,8 +157,8 @@ def find_cases(kb: KnowledgeBase, question: str, *, region: str | None = None,
     return CaseReport(question, phrase, terms, tuple(cards), by_region, None, timer.ms())
 
 
-def _verify(kb: KnowledgeBase, cards: list[CaseCard]) -> None:
-    text_of = kb.text_lookup()
+def check_quotes(cards: Iterable[CaseCard], text_of: Callable[[str], str | None]) -> None:
+    """Every quote of every card is its article's text at its offsets (an AssertionError otherwise)."""
     for card in cards:
         text = text_of(card.source) or ""
         for q in (*card.measures, *card.results):

@@ -8,6 +8,7 @@ aborted and must not happen.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -143,9 +144,30 @@ def test_cross_place_question_shows_the_case_table_chips_sources_and_exports(pag
     assert [r[0] for r in word_rows[1:]] == places
     with page.expect_download() as download:
         page.click("#export-cases-xlsx")
-    sheet = load_workbook(download.value.path()).active
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active  # the temp path has no .xlsx
     excel_rows = [[c or "" for c in r] for r in sheet.iter_rows(min_row=3, values_only=True)]
     assert [r[0] for r in excel_rows] == places and [r[2] for r in excel_rows] == [r[2] for r in word_rows[1:]]
+
+
+def test_lesson_tab_previews_a_pack_and_offers_its_three_files(page):
+    from docx import Document as DocxDocument
+    from pptx import Presentation
+
+    page.get_by_role("tab", name="备课").click()
+    page.fill("#lesson-topic textarea", "党建指导员")
+    page.click("#lesson-build")
+    preview = page.locator("#lesson-preview")
+    preview.get_by_text("随堂测验").wait_for(timeout=60_000)
+    assert "资料中共有 5 篇文章涉及党建指导员" in preview.inner_text() and "答案与依据" in preview.inner_text()
+    downloads = {}
+    for elem, suffix in (("#lesson-docx", ".docx"), ("#lesson-pptx", ".pptx"), ("#lesson-md", ".md")):
+        with page.expect_download() as download:
+            page.click(elem)
+        assert download.value.suggested_filename.endswith(suffix)
+        downloads[suffix] = download.value.path()
+    assert DocxDocument(downloads[".docx"]).tables[0].rows[0].cells[0].text == "地区"
+    assert len(Presentation(downloads[".pptx"]).slides) >= 8
+    assert Path(downloads[".md"]).read_text("utf-8").startswith("# 备课包：党建指导员")
 
 
 def test_region_filter_narrows_retrieval(page):

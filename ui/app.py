@@ -189,6 +189,28 @@ class ChatApp:
             last = time.monotonic()
             yield _page(turns)
 
+    # -- 备课 -------------------------------------------------------------------
+    def lesson(self, topic: str, cases: float, region: str) -> tuple[Any, ...]:
+        """(preview Markdown, .docx, .pptx, .md) of the lesson pack for ``topic``, or a Chinese reason."""
+        from rag.lesson import build_lesson, check_lesson
+        from ui.lesson_export import export_lesson, to_markdown
+
+        topic = (topic or "").strip()
+        if not topic:
+            return "请先输入主题，例如：楼宇党建、党建指导员。", None, None, None
+        try:
+            report = find_cases(self.kb, topic, region=None if region in (None, "", ALL_REGIONS) else region)
+        except RagError as err:
+            return f"出错了：{err}", None, None, None
+        if not report.cases:
+            return f"{report.header()}无法生成备课包。", None, None, None
+        pack = build_lesson(report, int(cases))
+        problems = check_lesson(pack, self.kb.text_lookup())
+        if problems:  # never expected: every part is built from checked quotes
+            return "备课包核对未通过：" + "；".join(problems), None, None, None
+        files = export_lesson(pack, self.export_dir / f"lesson-{uuid.uuid4().hex[:8]}")
+        return to_markdown(pack), files["docx"], files["pptx"], files["md"]
+
     def vote(self, turns: list[ChatTurn], evt: Any) -> tuple[str, list[ChatTurn]]:
         # the payload of the page script's trigger("like", {turn, vote}): Gradio keeps a custom event's data there
         data = getattr(evt, "_data", None) or {}

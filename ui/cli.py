@@ -174,6 +174,33 @@ def cmd_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lesson(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from rag.cases import find_cases
+    from rag.lesson import build_lesson, check_lesson
+    from ui.lesson_export import export_lesson
+
+    kb = _kb(_settings(args))
+    report = find_cases(kb, args.topic, region=args.region, since=args.since)
+    if not report.cases:
+        raise RagError(f"{report.header()}无法生成备课包：请换一个主题，或先导入相关文章。")
+    pack = build_lesson(report, args.cases)
+    problems = check_lesson(pack, kb.text_lookup())
+    if problems:  # never expected: every part is built from checked quotes
+        raise RagError("备课包核对未通过：" + "；".join(problems))
+    pack = replace(pack, files=export_lesson(pack, Path(args.out)))
+    if args.json:
+        _print_json(pack.to_json())
+        return 0
+    print(pack.header)
+    print(f"备课包：案例 {len(pack.cases)} 个，讲解要点 {len(pack.points)} 条，讨论题 {len(pack.discussion)} 道，"
+          f"随堂测验 {len(pack.quiz)} 题（答案均出自原文，已核对）。")
+    for kind, label in (("docx", "讲义 Word"), ("pptx", "幻灯片"), ("md", "Markdown")):
+        print(f"  {label}：{pack.files[kind]}")
+    return 0
+
+
 def _print_cases(report: Any) -> None:
     print(report.header())
     for i, card in enumerate(report.cases, 1):
@@ -257,7 +284,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "sources": cmd_sources, "remove": cmd_remove, "search": cmd_search, "ask": cmd_ask,
-            "cases": cmd_cases, "serve": cmd_serve, "eval": cmd_eval, "check": cmd_check, "models": cmd_models}
+            "cases": cmd_cases, "lesson": cmd_lesson, "serve": cmd_serve, "eval": cmd_eval, "check": cmd_check,
+            "models": cmd_models}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

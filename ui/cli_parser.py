@@ -81,6 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="以 JSON 输出（格式见 README）")
     p.set_defaults(command="cases")
 
+    p = sub.add_parser("lesson", help="备课包：把主题的案例做成讲解要点、讨论题和随堂测验（Word、PPT、Markdown）")
+    p.add_argument("topic", help="主题，例如 楼宇党建、党建指导员")
+    p.add_argument("--cases", type=int, default=5, help="选用的案例数（3–8，默认 5，不同省份优先）")
+    p.add_argument("--region", help="只用某地区的案例，如 山东、乐山市")
+    p.add_argument("--since", help="只用此日期以后的文章，如 2022")
+    p.add_argument("--out", default="备课包", help="输出目录（默认 ./备课包）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出（格式见 README）")
+    p.set_defaults(command="lesson")
+
     p = sub.add_parser("serve", help="启动网页问答界面")
     p.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1；其他地址需设置 RAG_UI_AUTH）")
     p.add_argument("--port", type=int, default=7860, help="端口（默认 7860）")

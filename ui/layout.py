@@ -52,6 +52,19 @@ def build_blocks(app: ChatApp) -> Any:
                 cases_docx = gr.DownloadButton("案例表 Word", value=None, elem_id="export-cases-docx")
                 cases_xlsx = gr.DownloadButton("案例表 Excel", value=None, elem_id="export-cases-xlsx")
                 cases_md = gr.DownloadButton("案例表 Markdown", value=None, elem_id="export-cases-md")
+        with gr.Tab("备课"):
+            gr.Markdown("输入一个主题，选出不同地方的案例，生成讲解要点、讨论题和随堂测验；每个事实都出自原文并已核对。")
+            with gr.Row():
+                lesson_topic = gr.Textbox(label="主题", placeholder="例如：党建指导员", elem_id="lesson-topic", scale=3)
+                lesson_cases = gr.Slider(3, 8, value=5, step=1, label="案例数", elem_id="lesson-cases", scale=1)
+                lesson_region = gr.Dropdown(region_choices(infos), value=ALL_REGIONS, label="地区",
+                                            elem_id="lesson-region", scale=1)
+            lesson_build = gr.Button("生成备课包", variant="primary", elem_id="lesson-build")
+            with gr.Row():
+                lesson_docx = gr.DownloadButton("讲义 Word", value=None, elem_id="lesson-docx")
+                lesson_pptx = gr.DownloadButton("幻灯片 PPT", value=None, elem_id="lesson-pptx")
+                lesson_md = gr.DownloadButton("Markdown", value=None, elem_id="lesson-md")
+            lesson_preview = gr.Markdown(elem_id="lesson-preview")
         with gr.Tab("知识库"):
             upload = gr.File(file_count="multiple", elem_id="upload",  # types checked server-side, in Chinese
                              label=f"上传文章（{SUPPORTED_KINDS}；单个不超过 {settings.max_file_mb:g} MB；"
@@ -83,6 +96,10 @@ def build_blocks(app: ChatApp) -> Any:
         # votes come as 'like' from CHAT_JS; plain clicks (citations) never reach the server
         chat.like(vote_handler, inputs=[turns], outputs=[chat, turns], show_progress="hidden")
         mode.change(mode_note, inputs=[mode], outputs=[note])
+        lesson_io: dict[str, Any] = {"inputs": [lesson_topic, lesson_cases, lesson_region],
+                                     "outputs": [lesson_preview, lesson_docx, lesson_pptx, lesson_md]}
+        lesson_build.click(app.lesson, **lesson_io)
+        lesson_topic.submit(app.lesson, **lesson_io)
         refresh_outputs = [docs, region, sources, delete_pick]
 
         def upload_handler(files: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
