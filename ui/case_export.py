@@ -10,7 +10,9 @@ Deliberately not here: finding the cases (``rag.cases``) or showing them (``ui.r
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from rag.cases import CaseCard, CaseReport
 
@@ -42,19 +44,24 @@ def to_markdown(report: CaseReport) -> str:
     return "\n".join(lines)
 
 
+def add_case_table(doc: Any, cards: Iterable[CaseCard]) -> None:
+    """A real Word table of the cases, one row each (``COLUMNS``), into a python-docx document."""
+    table = doc.add_table(rows=1, cols=len(COLUMNS))
+    table.style = "Table Grid"
+    for cell, name in zip(table.rows[0].cells, COLUMNS, strict=True):
+        cell.text = name
+    for card in cards:
+        for cell, value in zip(table.add_row().cells, case_row(card), strict=True):
+            cell.text = value
+
+
 def to_docx(report: CaseReport, path: Path) -> Path:
     from docx import Document as DocxDocument
 
     doc = DocxDocument()
     doc.add_heading(f"案例对比：{report.topic}", level=1)
     doc.add_paragraph(report.header())
-    table = doc.add_table(rows=1, cols=len(COLUMNS))
-    table.style = "Table Grid"
-    for cell, name in zip(table.rows[0].cells, COLUMNS, strict=True):
-        cell.text = name
-    for card in report.cases:
-        for cell, value in zip(table.add_row().cells, case_row(card), strict=True):
-            cell.text = value
+    add_case_table(doc, report.cases)
     doc.add_heading("来源", level=2)
     for line in _sources(report):
         doc.add_paragraph(line, style="List Bullet")

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from rag.lesson import LessonPack, place
-from ui.case_export import COLUMNS, case_row
+from ui.case_export import COLUMNS, add_case_table, case_row
 
 _UNSAFE = re.compile(r"[^\w\u4e00-\u9fff-]+")
 _FONT = "Noto Sans CJK SC"
@@ -69,13 +69,7 @@ def to_docx(pack: LessonPack, path: Path) -> Path:
     doc.add_heading(f"备课包：{pack.topic}", level=1)
     doc.add_paragraph(pack.header)
     doc.add_heading("案例", level=2)
-    table = doc.add_table(rows=1, cols=len(COLUMNS))
-    table.style = "Table Grid"
-    for cell, name in zip(table.rows[0].cells, COLUMNS, strict=True):
-        cell.text = name
-    for card in pack.cases:
-        for cell, value in zip(table.add_row().cells, case_row(card), strict=True):
-            cell.text = value
+    add_case_table(doc, pack.cases)
     for title, lines in (("讲解要点", [t for t, _ in pack.points]), ("讨论题", list(pack.discussion)),
                          ("随堂测验", _quiz_lines(pack))):
         doc.add_heading(title, level=2)
