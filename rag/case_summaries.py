@@ -45,7 +45,7 @@ _cache: dict[tuple[str, str, str], str | None] = {}
 _cache_lock = threading.Lock()
 
 
-def _generate(chat_model: Any, prompt: str, settings: Any, max_tokens: int) -> str:
+def generate(chat_model: Any, prompt: str, settings: Any, max_tokens: int) -> str:
     from rag.chain import generation_slots
 
     slots = generation_slots(settings.llm_concurrency)
@@ -82,7 +82,7 @@ def _attributed(line: str, quotes: dict[int, str]) -> str:
     return f"{body}{marks}{line[len(body):] or '。'}"
 
 
-def _checked(raw: str, quotes: dict[int, str], min_cited: int = 1) -> str | None:
+def checked_line(raw: str, quotes: dict[int, str], min_cited: int = 1) -> str | None:
     """The line when every claim in it is cited and supported by what was shown, else None."""
     parsed = parse_answer(_attributed(raw.strip(), quotes), quotes)
     text = parsed.text.strip()
@@ -101,10 +101,10 @@ def summarize_case(kb: KnowledgeBase, card: CaseCard, topic: str, chat_model: An
     quotes = {i: q.quote for i, q in enumerate((*card.measures, *card.results), 1)}
     prompt = _SUMMARY_PROMPT.format(topic=topic, place=card.regions[0] if card.regions else "该地",
                                     quotes="\n".join(f"[{n}] {q}" for n, q in quotes.items()))
-    raw = _generate(chat_model, prompt, kb.settings, 120).strip()
+    raw = generate(chat_model, prompt, kb.settings, 120).strip()
     spans = sentence_spans(raw.splitlines()[0]) if raw else []
     first = raw.splitlines()[0][spans[0][0]:spans[0][1]] if spans else ""
-    line = _checked(first, quotes)
+    line = checked_line(first, quotes)
     with _cache_lock:
         _cache[key] = line
     return line
@@ -125,8 +125,8 @@ def overview(kb: KnowledgeBase, report: CaseReport, chat_model: Any) -> str | No
     quotes = {i: (c.measures or c.results)[0].quote for i, c in enumerate(cases, 1)}
     prompt = _OVERVIEW_PROMPT.format(topic=report.topic, quotes="\n".join(
         f"[{n}] {cases[n - 1].regions[0] if cases[n - 1].regions else ''}：{q}" for n, q in quotes.items()))
-    raw = _generate(chat_model, prompt, kb.settings, 240)
-    lines = [_checked(_LINE_START.sub("", line), quotes, min_cited=2) for line in raw.splitlines() if line.strip()]
+    raw = generate(chat_model, prompt, kb.settings, 240)
+    lines = [checked_line(_LINE_START.sub("", line), quotes, min_cited=2) for line in raw.splitlines() if line.strip()]
     kept = [line for line in lines if line][:3]
     return "\n".join(kept) or None
 

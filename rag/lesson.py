@@ -17,7 +17,8 @@ their 做法 / 成效 quotes [1]..[n], and builds from those quotes only:
 ``check_lesson`` re-checks all of it against the article texts: every quote at
 its offsets, every answer inside its quote, no wrong option inside it, every
 point's and question's marks pointing at quotes of the pack. Nothing here is
-written by a model; the quiz stays extractive so its answers are always right.
+written by a model (``rag.lesson_phrasing`` may rephrase points and questions);
+the quiz stays extractive so its answers are always right.
 
 Deliberately not here: writing Word, slides or Markdown (``ui.lesson_export``).
 """
@@ -34,6 +35,7 @@ from rag.casecards import CaseCard
 from rag.cases import CaseReport, province_of
 
 QuizKind = Literal["单选", "判断", "填空"]
+PhrasedPart = Literal["points", "discussion"]
 BLANK = "______"
 _FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:余|多)?\s*(个|名|家|%|％|万|亿|人|项|次|场|户|所|条|支|栋|座|处)")
 _NAMED = re.compile(r"“([^“”]{2,14})”")  # a named measure or brand: “红色向导”、“一总部五基地”
@@ -85,12 +87,20 @@ class LessonPack:
     quiz: tuple[QuizItem, ...]
     header: str = ""
     files: dict[str, str] = field(default_factory=dict)
+    written_by: tuple[PhrasedPart, ...] = ()  # the parts a model phrased (rag.lesson_phrasing); () = all extractive
+
+    def phrasing_note(self) -> str:
+        """Who wrote the points and questions, for every output ("" when all are quotes)."""
+        if not self.written_by:
+            return ""
+        parts = "、".join({"points": "讲解要点", "discussion": "讨论题"}[p] for p in self.written_by)
+        return f"{parts}由模型归纳，每句已标注并核对出处；未通过核对的句子已换成原文。"
 
     def to_json(self) -> dict[str, Any]:
         return {"topic": self.topic, "cases": [c.to_json() for c in self.cases],
                 "points": [{"text": t, "cites": list(c)} for t, c in self.points],
                 "discussion": list(self.discussion), "quiz": [q.to_json() for q in self.quiz],
-                "files": dict(self.files)}
+                "written_by": list(self.written_by), "files": dict(self.files)}
 
 
 def place(card: CaseCard) -> str:

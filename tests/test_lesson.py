@@ -124,10 +124,57 @@ def test_lesson_json_contract_through_the_cli(sample_kb, tmp_path):
     result = rag(data, "lesson", "党建指导员", "--cases", "4", "--out", str(tmp_path / "out"), "--json")
     assert result.returncode == 0, result.stderr
     pack = json.loads(result.stdout)
-    assert set(pack) == {"topic", "cases", "points", "discussion", "quiz", "files"}
+    assert set(pack) == {"topic", "cases", "points", "discussion", "quiz", "written_by", "files"}
+    assert pack["written_by"] == []  # --llm none: every point and question is a quote
     assert len(pack["cases"]) == 4 and set(pack["files"]) == {"docx", "pptx", "md"}
     assert all(Path(f).is_file() for f in pack["files"].values())
     for item in pack["quiz"]:
         assert set(item) == {"kind", "question", "options", "answer", "quote", "source", "start", "end"}
     missing = rag(data, "lesson", "火星基地党建", "--out", str(tmp_path / "none"))
     assert missing.returncode == 2 and "无法生成备课包" in missing.stderr
+
+
+class _ScriptedModel:
+    """A chat model whose reply is a function of the prompt (logic test of the checks, not of a model)."""
+
+    def __init__(self, reply) -> None:
+        self.reply = reply
+
+    def bind(self, **_: object) -> _ScriptedModel:
+        return self
+
+    def invoke(self, prompt: str) -> object:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(content=self.reply(prompt))
+
+
+def test_model_points_and_questions_are_kept_only_when_cited_supported_and_naming_both_places(sample_kb):
+    import re
+    import uuid
+
+    from rag.lesson_phrasing import phrase
+
+    pack = build_lesson(find_cases(sample_kb, "党建指导员"), 5)
+    first, second = (next(q for q in pack.quotes if q.case == i) for i in (0, 1))
+    good = f"{first.quote[:30]}[1]。"
+    questions = [(a, b) for a, b in zip(pack.quotes, pack.quotes[1:], strict=False) if a.case != b.case]
+
+    def reply(prompt: str) -> str:
+        if prompt.endswith("概括："):
+            if f"概括{first.place}" in prompt:
+                return good
+            return "共选派了987654名党建指导员[1]。" if f"概括{second.place}" in prompt else "各地高度重视，成效明显。"
+        if prompt.endswith("讨论题：") and "乐山" in prompt and "北京" in prompt:
+            return "北京和乐山在选派党建指导员上的做法有什么不同？"
+        return "两地的做法各有特色。"
+
+    phrased = phrase(sample_kb, pack, _ScriptedModel(reply), f"scripted-{uuid.uuid4().hex}")
+    assert phrased.points[0] == (f"{first.quote[:30]}[{first.n}]。", (first.n,))  # renumbered to the pack
+    assert all("987654" not in t and "高度重视" not in t for t, _ in phrased.points)
+    assert len(phrased.points) >= 3  # extractive points fill in for the dropped lines
+    assert re.fullmatch(r"北京和乐山在选派党建指导员上的做法有什么不同\[\d+\]\[\d+\]？", phrased.discussion[0])
+    assert all("各有特色" not in q for q in phrased.discussion) and questions
+    assert phrased.written_by == ("points", "discussion") and check_lesson(phrased, sample_kb.text_lookup()) == []
+    silent = phrase(sample_kb, pack, _ScriptedModel(lambda _: "各地高度重视，成效明显。"), f"x-{uuid.uuid4().hex}")
+    assert silent.points == pack.points and silent.discussion == pack.discussion and silent.written_by == ()

@@ -153,3 +153,25 @@ def test_case_summaries_are_written_from_each_case_own_quotes_and_checked(sample
         assert all(num in cited for num in re.findall(r"\d+", re.sub(r"\[\d+\]", "", card.summary)))
     assert report.overview is None or all(len(set(re.findall(r"\[(\d+)\]", line))) >= 2
                                           for line in report.overview.splitlines())
+
+
+def test_lesson_points_phrased_by_the_model_cite_the_pack_and_pass_the_checks(sample_kb, small_model):
+    import re
+
+    from rag.cases import find_cases
+    from rag.lesson import build_lesson, check_lesson
+    from rag.lesson_phrasing import phrased
+
+    pack = build_lesson(find_cases(sample_kb, "党建指导员"), 5)
+    written = phrased(sample_kb, pack, "local:0.5b")
+    assert written.written_by, "the model wrote no point or question that passed the checks"
+    assert check_lesson(written, sample_kb.text_lookup()) == []
+    quotes = {q.n: q for q in written.quotes}
+    model_points = [(t, c) for t, c in written.points if (t, c) not in pack.points]
+    assert bool(model_points) == ("points" in written.written_by)
+    for text, cites in model_points:
+        cited = "".join(quotes[n].quote for n in cites)
+        assert all(num in cited for num in re.findall(r"\d+", re.sub(r"\[\d+\]", "", text)))
+    for question in (q for q in written.discussion if q not in pack.discussion):
+        assert len({quotes[int(n)].case for n in re.findall(r"\[(\d+)\]", question)}) >= 2
+    assert written.quiz == pack.quiz  # the quiz stays extractive

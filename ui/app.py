@@ -51,6 +51,12 @@ def answer_modes(settings: Any) -> list[tuple[str, str]]:
     return modes
 
 
+def lesson_modes(settings: Any) -> list[tuple[str, str]]:
+    """(label, llm spec) for how a lesson's points and questions are written: quotes first, then the models."""
+    return [("直接用原文（最快）", "none")] + [(f"由{label}归纳并核对出处", spec)
+                                          for label, spec in answer_modes(settings) if spec != "none"]
+
+
 def mode_note(mode: str) -> str:
     if mode.startswith("local"):
         return ("本地模型在 2 核 CPU 上运行：原文摘录约 0.1 秒内出现，回答的第一个字通常 4–11 秒后出现，"
@@ -190,9 +196,10 @@ class ChatApp:
             yield _page(turns)
 
     # -- 备课 -------------------------------------------------------------------
-    def lesson(self, topic: str, cases: float, region: str) -> tuple[Any, ...]:
+    def lesson(self, topic: str, cases: float, region: str, llm: str = "none") -> tuple[Any, ...]:
         """(preview Markdown, .docx, .pptx, .md) of the lesson pack for ``topic``, or a Chinese reason."""
         from rag.lesson import build_lesson, check_lesson
+        from rag.lesson_phrasing import phrased
         from ui.lesson_export import export_lesson, to_markdown
 
         topic = (topic or "").strip()
@@ -204,7 +211,7 @@ class ChatApp:
             return f"出错了：{err}", None, None, None
         if not report.cases:
             return f"{report.header()}无法生成备课包。", None, None, None
-        pack = build_lesson(report, int(cases))
+        pack = phrased(self.kb, build_lesson(report, int(cases)), llm or "none")
         problems = check_lesson(pack, self.kb.text_lookup())
         if problems:  # never expected: every part is built from checked quotes
             return "备课包核对未通过：" + "；".join(problems), None, None, None

@@ -179,13 +179,14 @@ def cmd_lesson(args: argparse.Namespace) -> int:
 
     from rag.cases import find_cases
     from rag.lesson import build_lesson, check_lesson
+    from rag.lesson_phrasing import phrased
     from ui.lesson_export import export_lesson
 
     kb = _kb(_settings(args))
     report = find_cases(kb, args.topic, region=args.region, since=args.since)
     if not report.cases:
         raise RagError(f"{report.header()}无法生成备课包：请换一个主题，或先导入相关文章。")
-    pack = build_lesson(report, args.cases)
+    pack = phrased(kb, build_lesson(report, args.cases), args.llm)
     problems = check_lesson(pack, kb.text_lookup())
     if problems:  # never expected: every part is built from checked quotes
         raise RagError("备课包核对未通过：" + "；".join(problems))
@@ -196,6 +197,8 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     print(pack.header)
     print(f"备课包：案例 {len(pack.cases)} 个，讲解要点 {len(pack.points)} 条，讨论题 {len(pack.discussion)} 道，"
           f"随堂测验 {len(pack.quiz)} 题（答案均出自原文，已核对）。")
+    if pack.written_by:
+        print(pack.phrasing_note())
     for kind, label in (("docx", "讲义 Word"), ("pptx", "幻灯片"), ("md", "Markdown")):
         print(f"  {label}：{pack.files[kind]}")
     return 0

@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", help="只用某地区的案例，如 山东、乐山市")
     p.add_argument("--since", help="只用此日期以后的文章，如 2022")
     p.add_argument("--out", default="备课包", help="输出目录（默认 ./备课包）")
+    p.add_argument("--llm", default="none", help="讲解要点和讨论题由模型归纳（每句标注并核对出处）：local、local:0.5b、"
+                                                "openai:<模型名>；默认 none（直接用原文）。测验始终取自原文")
     p.add_argument("--json", action="store_true", help="以 JSON 输出（格式见 README）")
     p.set_defaults(command="lesson")
 

@@ -8,7 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from rag.files import SUPPORTED_KINDS
-from ui.app import ALL_REGIONS, ChatApp, answer_modes, documents_rows, mode_note, region_choices, source_choices
+from ui.app import (
+    ALL_REGIONS,
+    ChatApp,
+    answer_modes,
+    documents_rows,
+    lesson_modes,
+    mode_note,
+    region_choices,
+    source_choices,
+)
 from ui.render import CHAT_CSS, CHAT_JS, conversation_html
 
 TITLE = "党建案例问答"
@@ -59,6 +68,8 @@ def build_blocks(app: ChatApp) -> Any:
                 lesson_cases = gr.Slider(3, 8, value=5, step=1, label="案例数", elem_id="lesson-cases", scale=1)
                 lesson_region = gr.Dropdown(region_choices(infos), value=ALL_REGIONS, label="地区",
                                             elem_id="lesson-region", scale=1)
+                lesson_mode = gr.Dropdown(lesson_modes(settings), value="none", label="讲解要点写法",
+                                          elem_id="lesson-mode", scale=2)
             lesson_build = gr.Button("生成备课包", variant="primary", elem_id="lesson-build")
             with gr.Row():
                 lesson_docx = gr.DownloadButton("讲义 Word", value=None, elem_id="lesson-docx")
@@ -96,7 +107,7 @@ def build_blocks(app: ChatApp) -> Any:
         # votes come as 'like' from CHAT_JS; plain clicks (citations) never reach the server
         chat.like(vote_handler, inputs=[turns], outputs=[chat, turns], show_progress="hidden")
         mode.change(mode_note, inputs=[mode], outputs=[note])
-        lesson_io: dict[str, Any] = {"inputs": [lesson_topic, lesson_cases, lesson_region],
+        lesson_io: dict[str, Any] = {"inputs": [lesson_topic, lesson_cases, lesson_region, lesson_mode],
                                      "outputs": [lesson_preview, lesson_docx, lesson_pptx, lesson_md]}
         lesson_build.click(app.lesson, **lesson_io)
         lesson_topic.submit(app.lesson, **lesson_io)

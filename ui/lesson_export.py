@@ -50,7 +50,8 @@ def _source_lines(pack: LessonPack) -> list[str]:
 
 
 def to_markdown(pack: LessonPack) -> str:
-    lines = [f"# 备课包：{pack.topic}", "", pack.header, "", "## 案例", "",
+    note = [f"> {pack.phrasing_note()}", ""] if pack.written_by else []
+    lines = [f"# 备课包：{pack.topic}", "", pack.header, *note, "", "## 案例", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(c.replace("|", "｜").replace("\n", "<br>") for c in case_row(card)) + " |"
               for card in pack.cases]
@@ -68,6 +69,8 @@ def to_docx(pack: LessonPack, path: Path) -> Path:
     doc = DocxDocument()
     doc.add_heading(f"备课包：{pack.topic}", level=1)
     doc.add_paragraph(pack.header)
+    if pack.written_by:
+        doc.add_paragraph(pack.phrasing_note())
     doc.add_heading("案例", level=2)
     add_case_table(doc, pack.cases)
     for title, lines in (("讲解要点", [t for t, _ in pack.points]), ("讨论题", list(pack.discussion)),
