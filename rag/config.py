@@ -38,6 +38,18 @@ class Settings(BaseSettings):
             "a local sentence-transformers folder, or a hub name where the hub is reachable."
         ),
     )
+    embedding: str = Field(
+        default="local",
+        description="Embedding provider: 'local' (the sentence-transformers model above, in-process) or "
+        "'openai:<model>' (an OpenAI-compatible /v1/embeddings service: TEI, vLLM, Xinference).",
+    )
+    embedding_base_url: str = Field(default="http://127.0.0.1:8080/v1",
+                                    description="Base URL of the embeddings service for 'openai:<model>'.")
+    embedding_api_key: SecretStr = Field(default=SecretStr(""), description="API key of that service.")
+    embedding_query_prefix: str = Field(
+        default="", description="Text put before each question sent to the service (a model's query prompt).")
+    embedding_document_prefix: str = Field(
+        default="", description="Text put before each chunk sent to the service (a model's document prompt).")
     embedding_dtype: str = Field(
         default="bfloat16", description="Torch dtype for the embedding model: bfloat16 or float32."
     )
@@ -146,6 +158,16 @@ class Settings(BaseSettings):
         default=SecretStr(""),
         description="'user:password' for the web UI; required when it listens on anything but 127.0.0.1.",
     )
+    api_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="Comma-separated API keys (Bearer) for the HTTP API; required when serving on anything but "
+        "127.0.0.1, and always for uploading or deleting documents.",
+    )
+    api_rate_per_min: int = Field(default=120, ge=1, description="Requests per minute per API key (or client).")
+    api_max_body_kb: int = Field(default=256, ge=1, description="Largest JSON request body the API accepts.")
+
+    def api_key_list(self) -> tuple[str, ...]:
+        return tuple(k.strip() for k in self.api_keys.get_secret_value().split(",") if k.strip())
 
     @property
     def chroma_dir(self) -> Path:

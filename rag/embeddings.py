@@ -145,13 +145,29 @@ def _cached_embeddings(
     return SentenceTransformerEmbeddings(st_model, model_id=model, batch_size=batch, query_cache_size=cache)
 
 
+@lru_cache(maxsize=4)
+def _remote(model: str, base_url: str, api_key: str, query_prefix: str, document_prefix: str) -> Any:
+    from rag.embeddings_remote import OpenAIEmbeddings
+
+    return OpenAIEmbeddings(model, base_url, api_key, query_prefix, document_prefix)
+
+
 def _progress(stage: str, done: int, total: int) -> None:
     print(f"\r模型准备：{stage} {done}/{total}", end="\n" if done == total else "", file=sys.stderr,
           flush=True)
 
 
-def get_embeddings(settings: Settings) -> SentenceTransformerEmbeddings:
-    """The embeddings for these settings, built once per process and cached."""
+def get_embeddings(settings: Settings) -> Any:
+    """The embeddings for these settings, built once per process and cached.
+
+    ``RAG_EMBEDDING=openai:<model>`` gives ``rag.embeddings_remote.OpenAIEmbeddings``.
+    """
+    if settings.embedding.startswith("openai:"):
+        return _remote(settings.embedding[7:], settings.embedding_base_url,
+                       settings.embedding_api_key.get_secret_value(), settings.embedding_query_prefix,
+                       settings.embedding_document_prefix)
+    if settings.embedding != "local":
+        raise RagError(f"不支持的嵌入方式：{settings.embedding}（可选 local 或 openai:<模型名>）")
     return _cached_embeddings(
         settings.embedding_model,
         str(settings.models_dir),

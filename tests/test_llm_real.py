@@ -175,3 +175,31 @@ def test_lesson_points_phrased_by_the_model_cite_the_pack_and_pass_the_checks(sa
     for question in (q for q in written.discussion if q not in pack.discussion):
         assert len({quotes[int(n)].case for n in re.findall(r"\[(\d+)\]", question)}) >= 2
     assert written.quiz == pack.quiz  # the quiz stays extractive
+
+
+def test_knowledge_base_retriever_runs_inside_an_lcel_chain(sample_kb, small_model):
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.runnables import RunnableLambda, RunnablePassthrough
+
+    from rag.llm import make_chat_model, parse_llm
+    from rag.retriever import KnowledgeBaseRetriever
+
+    retriever = KnowledgeBaseRetriever(kb=sample_kb, k=3, region="四川")
+    docs = retriever.invoke("乐山市从机关事业单位选派了多少名党建指导员？")
+    assert 0 < len(docs) <= 3 and any("807" in d.page_content for d in docs)
+    for d in docs:
+        assert any("四川" in r for r in d.metadata["regions"])
+        assert sample_kb.document(d.metadata["source"]).text[d.metadata["start"]:d.metadata["end"]] == d.page_content
+    prompt = ChatPromptTemplate.from_template("根据资料回答，只写数字。\n资料：{context}\n问题：{question}\n回答：")
+    chat_model = make_chat_model(parse_llm("local:0.5b", sample_kb.settings), sample_kb.settings)
+    shown: list[str] = []
+
+    def context(found: list) -> str:
+        shown.append("\n".join(d.page_content for d in found))
+        return shown[-1]
+
+    chain = ({"context": retriever | RunnableLambda(context), "question": RunnablePassthrough()}
+             | prompt | chat_model | StrOutputParser())
+    reply = chain.invoke("乐山市从机关事业单位选派了多少名党建指导员？")
+    assert "807" in shown[0] and reply.strip()

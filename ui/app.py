@@ -12,7 +12,6 @@ warm-up (``ui.serve``).
 
 from __future__ import annotations
 
-import shutil
 import time
 import uuid
 from collections import Counter
@@ -23,8 +22,7 @@ from typing import Any
 
 from rag.cases import find_cases
 from rag.chain import ask_stream
-from rag.errors import IngestError, RagError
-from rag.files import check_file
+from rag.errors import RagError
 from rag.knowledge import KnowledgeBase
 from rag.retrieval import is_cross_case
 from rag.types import FileOutcome, IngestReport, SourceInfo, Turn
@@ -33,6 +31,7 @@ from ui.examples import example_questions
 from ui.export import export_files
 from ui.feedback import append_feedback
 from ui.render import ChatTurn, conversation_html, fill_case_windows, fill_windows
+from ui.uploads import check_upload, place_upload  # noqa: F401  (check_upload: part of this module's API)
 
 IngestFn = Callable[..., IngestReport]  # (kb, paths, on_file=callback) -> IngestReport
 ALL_REGIONS = "全部地区"
@@ -86,15 +85,6 @@ def _page(turns: list[ChatTurn], answer: tuple[str, str] | None = None) -> tuple
     # the newest turn's case files go out with every update (an early update's downloads can be overtaken)
     case_files = turns[-1].case_files if turns and turns[-1].case_files else (gr.skip(),) * 3
     return (conversation_html(turns), turns, "", *answer_files, *case_files)
-
-
-def check_upload(path: Path, max_mb: float) -> str:
-    """'' when the file may be ingested, else the Chinese reason ``rag ingest`` would give, naming it."""
-    try:
-        check_file(path, path.name, int(max_mb * 1024 * 1024))
-    except IngestError as err:
-        return str(err)
-    return ""
 
 
 class ChatApp:
@@ -228,18 +218,16 @@ class ChatApp:
         return conversation_html(turns), turns
 
     # -- knowledge base ---------------------------------------------------------
-    def upload(self, files: list[str] | None, progress: Any = None) -> tuple[Any, ...]:
+    def upload(self, files: list[str] | None, replace_same_name: bool = False,
+               progress: Any = None) -> tuple[Any, ...]:
         paths = [Path(f) for f in files or []]
         rows: list[list[Any]] = []
         accepted: list[Path] = []
         for path in paths:
-            reason = check_upload(path, self.settings.max_file_mb)
-            if reason:
+            target, reason = place_upload(self.kb, self.upload_dir, path, replace=replace_same_name)
+            if target is None:
                 rows.append([path.name, "失败", 0, reason])
                 continue
-            self.upload_dir.mkdir(parents=True, exist_ok=True)
-            target = self.upload_dir / path.name
-            shutil.copyfile(path, target)
             accepted.append(target)
         if accepted:
             done: list[FileOutcome] = []

@@ -79,8 +79,10 @@ def build_blocks(app: ChatApp) -> Any:
         with gr.Tab("知识库"):
             upload = gr.File(file_count="multiple", elem_id="upload",  # types checked server-side, in Chinese
                              label=f"上传文章（{SUPPORTED_KINDS}；单个不超过 {settings.max_file_mb:g} MB；"
-                                   "同名文件会替换原文档）")
-            import_btn = gr.Button("导入", variant="primary", elem_id="import")
+                                   "与已有文档同名但内容不同的文件不会导入，除非勾选替换）")
+            with gr.Row():
+                replace_box = gr.Checkbox(False, label="替换同名文档", elem_id="replace-same-name")
+                import_btn = gr.Button("导入", variant="primary", elem_id="import")
             kb_message = gr.Markdown(elem_id="kb-message")
             import_table = gr.Dataframe(headers=["文件", "结果", "片段数", "说明"], interactive=False,
                                         label="导入结果", elem_id="import-result")
@@ -113,11 +115,12 @@ def build_blocks(app: ChatApp) -> Any:
         lesson_topic.submit(app.lesson, **lesson_io)
         refresh_outputs = [docs, region, sources, delete_pick]
 
-        def upload_handler(files: list[str] | None, progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-            return app.upload(files, progress)
+        def upload_handler(files: list[str] | None, replace_same_name: bool,
+                           progress: Any = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+            return app.upload(files, replace_same_name, progress)
 
-        import_btn.click(upload_handler, inputs=[upload], outputs=[kb_message, import_table, *refresh_outputs],
-                         concurrency_limit=1)
+        import_btn.click(upload_handler, inputs=[upload, replace_box],
+                         outputs=[kb_message, import_table, *refresh_outputs], concurrency_limit=1)
         delete_btn.click(app.delete, inputs=[delete_pick], outputs=[kb_message, *refresh_outputs],
                          concurrency_limit=1)
     return blocks

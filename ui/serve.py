@@ -1,7 +1,9 @@
 """``rag serve``: check exposure rules, warm the models, launch the app, say when it is ready.
 
+* One port serves the chat page (Gradio, mounted at ``/``) and the HTTP API
+  (``ui.api``: ``/v1``, ``/retrieval``, ``/api``, docs at ``/docs``), on uvicorn.
 * Listening on anything but 127.0.0.1/localhost requires ``RAG_UI_AUTH``
-  ("user:password"); the check happens before anything is loaded.
+  ("user:password") and ``RAG_API_KEYS``; the checks happen before anything is loaded.
 * No outbound calls: Gradio analytics and its version check are off, the
   theme uses only locally installed fonts (no Google Fonts), SSR and share
   links are off.
@@ -46,6 +48,24 @@ def parse_auth(settings: Settings, host: str) -> tuple[str, str] | None:
     return user, password
 
 
+def check_api_keys(settings: Settings, host: str) -> None:
+    if host not in LOCAL_HOSTS and not settings.api_key_list():
+        raise RagError(f"在 {host} 上提供服务需要设置接口密钥：请设置环境变量 RAG_API_KEYS=密钥1,密钥2"
+                       "（只在本机使用时请用 --host 127.0.0.1）")
+
+
+def _port_free(host: str, port: int) -> None:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise RagError(f"无法在 {host}:{port} 启动服务：{exc}（端口可能已被占用，可用 --port 换一个）") from exc
+
+
 def quiet_gradio() -> None:
     """Environment that keeps Gradio (and the hub client it imports) off the network."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -74,32 +94,44 @@ def build_app(kb: KnowledgeBase, ingest_files: IngestFn) -> tuple[ChatApp, Any]:
 
 def serve(kb: KnowledgeBase, ingest_files: IngestFn, *, host: str = "127.0.0.1", port: int = 7860,
           say: Callable[[str], None] = print, block: bool = True) -> Any:
-    """Launch the app; return the Gradio Blocks (``block=False`` returns right after start)."""
+    """Serve the chat page and the API; return the uvicorn server (``block=False`` returns once it listens)."""
+    import threading
+    import time
+
+    import gradio as gr
+    import uvicorn
+    from gradio.themes import Default
+
+    from ui.api import build_api
+
     auth = parse_auth(kb.settings, host)
+    check_api_keys(kb.settings, host)
+    _port_free(host, port)
     app, blocks = build_app(kb, ingest_files)
     warning = warm_up(app, kb.settings.llm)
     if warning:
         say(warning)
-    import gradio as gr
-    from gradio.themes import Default
-
-    theme = Default(font=FONTS, font_mono=["monospace"])
     blocks.queue(max_size=QUEUE_SIZE, default_concurrency_limit=4)
-    try:
-        blocks.launch(server_name=host, server_port=port, auth=auth, auth_message="请输入用户名和密码",
-                      prevent_thread_lock=True, quiet=True, share=False, ssr_mode=False, show_error=True,
-                      max_file_size=f"{kb.settings.max_file_mb * UPLOAD_HARD_CAP:g}mb", footer_links=[], pwa=False,
-                      allowed_paths=[str(app.export_dir)], theme=theme, css=PAGE_CSS, mcp_server=False,
-                      max_threads=kb.settings.ui_concurrency + 16)  # room for uploads, votes and page loads
-    except OSError as exc:
-        raise RagError(f"无法在 {host}:{port} 启动服务：{exc}（端口可能已被占用，可用 --port 换一个）") from exc
-    say(f"已就绪：http://{'127.0.0.1' if host in LOCAL_HOSTS else host}:{port}  （按 Ctrl+C 退出）")
+    blocks.max_threads = kb.settings.ui_concurrency + 16  # room for uploads, votes and page loads
+    api = gr.mount_gradio_app(
+        build_api(kb, ingest_files, host), blocks, path="/", auth=auth, auth_message="请输入用户名和密码",
+        ssr_mode=False, show_error=True, max_file_size=f"{kb.settings.max_file_mb * UPLOAD_HARD_CAP:g}mb",
+        footer_links=[], pwa=False, allowed_paths=[str(app.export_dir)], mcp_server=False,
+        theme=Default(font=FONTS, font_mono=["monospace"]), css=PAGE_CSS)
+    server = uvicorn.Server(uvicorn.Config(api, host=host, port=port, log_level="warning", access_log=False,
+                                           timeout_graceful_shutdown=5))
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:  # uvicorn sets this once the socket listens
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RagError(f"无法在 {host}:{port} 启动服务（端口可能已被占用，可用 --port 换一个）")
+        time.sleep(0.05)
+    say(f"已就绪：http://{'127.0.0.1' if host in LOCAL_HOSTS else host}:{port}  （按 Ctrl+C 退出；接口文档 /docs）")
     if block:
         try:
-            blocks.block_thread()
+            thread.join()
         except KeyboardInterrupt:
-            pass
-        finally:
-            gr.close_all()
-    return blocks
-
+            server.should_exit = True
+            thread.join(10)
+    return server
