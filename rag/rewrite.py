@@ -1,6 +1,8 @@
 """Follow-up questions made standalone before retrieval ("那乐山呢？" → a full question).
 
-With a chat model the model rewrites the follow-up given the last turns; its
+A follow-up that only names a new place ("那乐山呢？") is the previous question with
+the place swapped, written by the rule. Otherwise, with a chat model, the model
+rewrites the follow-up given the last turns; its
 output is used only when it looks like a standalone question (non-empty,
 short, no explanation, not itself a follow-up) that keeps every place the
 follow-up names; ``rewrite`` says which of the two wrote the question.
@@ -85,11 +87,27 @@ def acceptable(candidate: str, question: str, history: Sequence[Turn]) -> bool:
     return new_places <= {full for _, full in gazetteer.places(candidate)}
 
 
+def only_places(question: str, history: Sequence[Turn]) -> bool:
+    """Whether the follow-up names a new place and nothing else ("那乐山呢？") after a question naming a place.
+
+    Then the question is the previous one with the place swapped, by definition: the rule
+    writes it exactly, and a model could only drift from it (seen: "那乐山呢？" after a
+    question on 党建指导员 rewritten as a question on 乐山's 党建联盟).
+    """
+    gazetteer = load_gazetteer()
+    rest = _FILLER.sub("", question.strip())
+    for _, alias, _ in gazetteer.mentions(question):
+        rest = rest.replace(alias, "")
+    return bool(gazetteer.mentions(question)) and not rest.strip("，,的") and \
+        bool(gazetteer.mentions(history[-1].question))
+
+
 def rewrite(question: str, history: Sequence[Turn], chat_model: Any = None) -> tuple[str, RewriteSource]:
-    """(standalone question, who wrote it): the model's rewrite when acceptable, else the rule's."""
+    """(standalone question, who wrote it): the rule's for a place-only follow-up, else the model's
+    rewrite when acceptable, else the rule's."""
     if not history or not is_follow_up(question):
         return question, ""
-    if chat_model is not None:
+    if chat_model is not None and not only_places(question, history):
         rewritten = llm_rewrite(question, history, chat_model)
         if rewritten and acceptable(rewritten, question, history):
             return rewritten, "model"

@@ -116,10 +116,20 @@ def test_rule_rewrite_swaps_the_place():
 
 def test_llm_rewrite_is_used_when_it_looks_like_a_question_else_the_rule():
     history = [Turn("自贡选派了多少名党建指导员？")]
-    good = FakeListChatModel(responses=["乐山市选派了多少名党建指导员？"])
-    assert standalone_question("那乐山呢？", history, good) == "乐山市选派了多少名党建指导员？"
+    good = FakeListChatModel(responses=["自贡选派党建指导员取得了哪些成效？"])
+    assert standalone_question("那成效呢？", history, good) == "自贡选派党建指导员取得了哪些成效？"
     rambling = FakeListChatModel(responses=["好的！" + "这是一个很长的解释。" * 20])
-    assert standalone_question("那乐山呢？", history, rambling) == "乐山选派了多少名党建指导员？"
+    assert standalone_question("那成效呢？", history, rambling) == "自贡选派了多少名党建指导员（成效）？"
+
+
+def test_a_place_only_follow_up_keeps_the_previous_subject_whatever_the_model_says():
+    from rag.rewrite import rewrite
+
+    history = [Turn("其他地方是怎么做楼宇党建的？", "楼宇党建……党建联盟……"),
+               Turn("深圳市南山区是怎么做党建指导员工作的？")]
+    drifting = FakeListChatModel(responses=["乐山市是怎么建立党建联盟的？"])  # what the chat got (issue 15)
+    question, by = rewrite("那乐山呢？", history, drifting)
+    assert by == "rule" and question == "乐山是怎么做党建指导员工作的？"
 
 
 # -- the chain with fake models on the real sample knowledge base -----------------------------

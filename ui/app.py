@@ -50,6 +50,16 @@ def answer_modes(settings: Any) -> list[tuple[str, str]]:
     return modes
 
 
+def history_of(turns: Sequence[ChatTurn]) -> list[Turn]:
+    """The conversation as the rewrite sees it: each turn's standalone question, and its answer unless refused.
+
+    A refusal says nothing about the subject (its related material may be about another
+    one), so it is passed without text; a follow-up is passed as the question it stood for.
+    """
+    return [Turn(t.answer.standalone_question or t.question, "" if t.answer.refused else t.answer.text)
+            for t in turns if t.answer is not None]
+
+
 def lesson_modes(settings: Any) -> list[tuple[str, str]]:
     """(label, llm spec) for how a lesson's points and questions are written: quotes first, then the models."""
     return [("直接用原文（最快）", "none")] + [(f"由{label}归纳并核对出处", spec)
@@ -107,7 +117,7 @@ class ChatApp:
         if not question:
             yield _page(turns)
             return
-        history = [Turn(t.question, t.answer.text) for t in turns if t.answer is not None]
+        history = history_of(turns)
         turn = ChatTurn(uid=f"t{uuid.uuid4().hex[:10]}", question=question, status="正在检索…")
         turns = [*turns, turn]
         yield _page(turns)
