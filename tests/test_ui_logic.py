@@ -146,6 +146,14 @@ def test_upload_then_delete_changes_what_the_chat_finds(tmp_path, embeddings):
     answer = list(app.ask("青松县建成了多少个红色驿站？", [], "none", ALL_REGIONS, []))[-1][1][0].answer
     assert "316" in answer.text and answer.citations[0].source == "青松县红色驿站.txt"
     assert (kb.settings.data_dir / "uploads" / "青松县红色驿站.txt").is_file()
+    other = tmp_path / "other" / "青松县红色驿站.txt"  # same name, different article
+    other.parent.mkdir()
+    other.write_text("另一篇文章：青松县的党员志愿服务队伍不断壮大。", encoding="utf-8")
+    _, rows, *_ = app.upload([str(other)])
+    assert rows[0][1] == "失败" and "同名" in rows[0][3]
+    assert "316" in kb.document("青松县红色驿站.txt").text  # nothing stored was lost
+    _, rows, *_ = app.upload([str(article)])  # the same content again is fine
+    assert rows[0][1] == "未变化"
     message, docs, *_ = app.delete("青松县红色驿站.txt")
     assert message == "已删除：青松县红色驿站.txt" and docs == []
     assert not (kb.settings.data_dir / "uploads" / "青松县红色驿站.txt").exists()
