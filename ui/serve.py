@@ -78,6 +78,9 @@ def warm_up(app: ChatApp, llm: str) -> str:
     from rag.llm import make_chat_model, parse_llm
 
     app.kb.open()  # embedding model, Chroma, BM25
+    from rag.cases import find_cases
+
+    find_cases(app.kb, "各地是怎样开展党建工作的？")  # the gazetteer, topic rules and article index (~2 s cold)
     try:
         make_chat_model(parse_llm(llm, app.settings), app.settings)
     except Exception as exc:  # the chat still works with the evidence-only mode
