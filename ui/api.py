@@ -2,7 +2,7 @@
 
 * ``POST /v1/chat/completions`` and ``GET /v1/models``: OpenAI's shapes, so the
   ``openai`` client, LangChain's ``ChatOpenAI`` and Dify's OpenAI-compatible provider
-  work unchanged. ``model`` picks the answer mode (``MODELS``); earlier messages are
+  work unchanged. ``model`` picks the answer mode (``model_ids``); earlier messages are
   the conversation. Citations travel in ``choices[0].message.references`` (streaming:
   ``choices[0].delta.references`` on the last content chunk), with ``refused`` beside.
 * ``POST /retrieval``: Dify's external knowledge API.
@@ -37,7 +37,7 @@ from rag.retrieval import search
 from ui.api_guard import ApiError, Guard, error_body
 from ui.api_openai import ChatRequest, SafeJSONResponse, completion, conversation, model_ids, stream_chunks
 from ui.app import IngestFn
-from ui.uploads import place_upload
+from ui.uploads import place_upload, remove_document
 
 ROUTES = ("/v1/", "/retrieval", "/api/")
 
@@ -198,11 +198,8 @@ def build_api(kb: KnowledgeBase, ingest_files: IngestFn, host: str) -> FastAPI:
 
     @api.delete("/api/documents/{name}")
     def delete(name: str) -> dict[str, Any]:
-        with kb.write_lock():
-            removed = kb.remove(name)
-        if not removed:
+        if not remove_document(kb, upload_dir, name):
             raise ApiError(404, f"知识库中没有：{name}", "document_not_found")
-        (upload_dir / Path(name).name).unlink(missing_ok=True)
         return {"source": name, "status": "removed"}
 
     return api

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from rag.types import Answer, Turn
 from ui.api_guard import ApiError
+from ui.app import configured_endpoint
 
 
 def safe_json(body: Any) -> str:
@@ -38,7 +39,7 @@ class SafeJSONResponse(JSONResponse):
 def model_ids(settings: Any) -> dict[str, str]:
     """API model id -> ``--llm`` spec; ``dangjian-openai`` only when an upstream endpoint is configured."""
     ids = {"dangjian-local": "local", "dangjian-local-0.5b": "local:0.5b", "dangjian-evidence": "none"}
-    upstream = settings.openai_model or (settings.llm[7:] if settings.llm.startswith("openai:") else "")
+    upstream = configured_endpoint(settings)
     if upstream:
         ids["dangjian-openai"] = f"openai:{upstream}"
     return ids

@@ -31,7 +31,7 @@ from ui.examples import example_questions
 from ui.export import export_files
 from ui.feedback import append_feedback
 from ui.render import ChatTurn, conversation_html, fill_case_windows, fill_windows
-from ui.uploads import check_upload, place_upload  # noqa: F401  (check_upload: part of this module's API)
+from ui.uploads import check_upload, place_upload, remove_document  # noqa: F401  (check_upload: part of this module's API)
 
 IngestFn = Callable[..., IngestReport]  # (kb, paths, on_file=callback) -> IngestReport
 ALL_REGIONS = "全部地区"
@@ -39,11 +39,16 @@ _STREAM_EVERY_S = 0.12  # re-render the chat at most this often while tokens arr
 _STATUS = {"added": "新增", "updated": "已更新", "unchanged": "未变化", "failed": "失败", "removed": "已移除"}
 
 
+def configured_endpoint(settings: Any) -> str:
+    """The OpenAI-compatible model offered besides the local one: RAG_OPENAI_MODEL, else RAG_LLM's; '' if none."""
+    return settings.openai_model or (settings.llm[7:] if settings.llm.startswith("openai:") else "")
+
+
 def answer_modes(settings: Any) -> list[tuple[str, str]]:
     """(label, llm spec) for the answer-mode switch; the endpoint only when one is configured."""
     local = settings.llm if settings.llm.startswith("local") else "local"
     modes = [(f"本地模型（{settings.local_model}）", local)]
-    endpoint = settings.openai_model or (settings.llm[7:] if settings.llm.startswith("openai:") else "")
+    endpoint = configured_endpoint(settings)
     if endpoint:
         modes.append((f"已配置的接口（{endpoint}）", f"openai:{endpoint}"))
     modes.append(("仅原文摘录（不调用模型）", "none"))
@@ -257,11 +262,7 @@ class ChatApp:
     def delete(self, source: str | None) -> tuple[Any, ...]:
         if not source:
             return ("请先选择要删除的文档。", *self.refreshed())
-        with self.kb.write_lock():
-            removed = self.kb.remove(source)
-        upload = self.upload_dir / source
-        if removed and upload.is_file():
-            upload.unlink()
+        removed = remove_document(self.kb, self.upload_dir, source)
         message = f"已删除：{source}" if removed else f"知识库中没有：{source}"
         return (message, *self.refreshed())
 

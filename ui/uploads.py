@@ -56,3 +56,12 @@ def place_upload(kb: KnowledgeBase, upload_dir: Path, path: Path, *, replace: bo
     if path.resolve() != target.resolve():
         shutil.copyfile(path, target)
     return target, ""
+
+
+def remove_document(kb: KnowledgeBase, upload_dir: Path, source: str) -> bool:
+    """Remove ``source`` from the knowledge base (under the write lock) and its uploaded copy; False if absent."""
+    with kb.write_lock():
+        removed = kb.remove(source)
+    if removed:
+        (upload_dir / Path(source).name).unlink(missing_ok=True)
+    return removed
