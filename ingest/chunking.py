@@ -8,17 +8,22 @@ marks (，、：,:) and, only if a clause is still too long, between characters
 (never inside a number when another cut point fits).
 
 Each chunk is a span ``[start, end)`` of the cleaned text with a stable id
-derived from source, position and content.
+derived from source, position and content, and, for paged documents, the page
+it starts on and the page breaks inside it. Only the ``body`` span is chunked
+(a 公文's header lines stay in the document text but out of the chunks), and a
+``keep_together`` block (a Word table) that fits the budget is never split: a
+chunk ends before it rather than cutting through it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from rag.text import sentence_spans
-from rag.types import Chunk
+from rag.types import Chunk, page_at
 
 _CLAUSE = re.compile(r"[^，、：,:]*[，、：,:]*")
 _NUMBER_CHAR = re.compile(r"[0-9０-９.．%％]")
@@ -76,6 +81,30 @@ def chunk_id(source: str, ordinal: int, start: int, text: str) -> str:
     return digest[:24]
 
 
+def _units(text: str, body: tuple[int, int], budget: int) -> list[tuple[int, int, int]]:
+    """(start, end, tokens) of the sentences of ``text[body]``, over-long ones cut within budget."""
+    units: list[tuple[int, int, int]] = []
+    for s, e in sentence_spans(text, *body):
+        n = count_tokens(text[s:e])
+        if n <= budget:
+            units.append((s, e, n))
+        else:
+            units.extend((ps, pe, count_tokens(text[ps:pe])) for ps, pe in _split_long(text, s, e, budget))
+    return units
+
+
+def _cuts_block(units: list[tuple[int, int, int]], group: list[int], nxt: int,
+                blocks: Sequence[tuple[int, int]], text: str, budget: int) -> bool:
+    """True when adding unit ``nxt`` starts a fitting block the group cannot hold whole."""
+    s = units[nxt][0]
+    for bs, be in blocks:
+        if bs <= s < be and units[nxt - 1][0] < bs:  # nxt is the block's first unit
+            if count_tokens(text[bs:be]) > budget:
+                return False  # too big to keep together anyway
+            return count_tokens(text[units[group[0]][0]:be]) > budget
+    return False
+
+
 def chunk_text(
     text: str,
     source: str,
@@ -84,34 +113,38 @@ def chunk_text(
     overlap_sentences: int = 1,
     title: str = "",
     regions: tuple[str, ...] = (),
+    page_starts: Sequence[int] = (),
+    body: tuple[int, int] | None = None,
+    keep_together: Sequence[tuple[int, int]] = (),
 ) -> list[Chunk]:
-    """Split cleaned ``text`` into chunks of whole sentences within ``budget`` tokens."""
-    units: list[tuple[int, int, int]] = []  # (start, end, tokens)
-    for s, e in sentence_spans(text):
-        n = count_tokens(text[s:e])
-        if n <= budget:
-            units.append((s, e, n))
-        else:
-            units.extend((ps, pe, count_tokens(text[ps:pe])) for ps, pe in _split_long(text, s, e, budget))
-
+    """Split cleaned ``text`` into chunks of whole sentences within ``budget`` tokens (see the module doc)."""
+    units = _units(text, body or (0, len(text)), budget)
     groups: list[list[int]] = []
     i = 0
     while i < len(units):
         group = [i]
+        blocked = False
         # Token counts of separate sentences add up to at most the joined count + small
         # merge effects; the joined span is re-counted to keep the budget exact.
-        while (group[-1] + 1 < len(units)
-               and count_tokens(text[units[group[0]][0]:units[group[-1] + 1][1]]) <= budget):
-            group.append(group[-1] + 1)
+        while group[-1] + 1 < len(units):
+            nxt = group[-1] + 1
+            if _cuts_block(units, group, nxt, keep_together, text, budget):
+                blocked = True
+                break
+            if count_tokens(text[units[group[0]][0]:units[nxt][1]]) > budget:
+                break
+            group.append(nxt)
         groups.append(group)
         if group[-1] + 1 >= len(units):
             break
-        back = min(overlap_sentences, len(group) - 1)
+        back = 0 if blocked else min(overlap_sentences, len(group) - 1)
         i = group[-1] + 1 - back
 
     chunks = []
     for ordinal, group in enumerate(groups):
         s, e = units[group[0]][0], units[group[-1]][1]
-        body = text[s:e]
-        chunks.append(Chunk(chunk_id(source, ordinal, s, body), source, ordinal, s, e, body, title, regions))
+        body_text = text[s:e]
+        breaks = tuple(p for p in page_starts if s < p < e)
+        chunks.append(Chunk(chunk_id(source, ordinal, s, body_text), source, ordinal, s, e, body_text, title, regions,
+                            page_at(page_starts, s), breaks))
     return chunks

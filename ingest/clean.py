@@ -141,3 +141,11 @@ def _merge_runs(runs: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
         else:
             merged.append((c, o, n))
     return merged
+
+
+def to_clean_offset(offset_runs: tuple[tuple[int, int, int], ...], original: int, clean_length: int) -> int:
+    """The cleaned-text offset of original offset ``original``: its copy, or the next copied character."""
+    for clean_start, orig_start, length in offset_runs:
+        if original < orig_start + length:
+            return clean_start + max(0, original - orig_start)
+    return clean_length

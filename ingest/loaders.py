@@ -1,9 +1,14 @@
-"""Read a file into plain text: txt, md, docx, pdf, html.
+"""Read a file into plain text: txt, md, docx, pdf, html, and scanned pages or images by OCR.
 
 Text files are decoded by detection (BOM first, then strict UTF-8, then
 ``charset-normalizer`` limited to the encodings Chinese files actually use),
 never by trying codecs until one does not raise. Every failure is an
 ``IngestError`` naming the file and the reason in Chinese.
+
+Paged files (PDF, images: ``ingest.paged``) also give where each page begins and,
+when OCR read any of it, the mean confidence. Word tables become one line per row,
+"指标：…；分值：…" (the header row's cells as labels), in document order, and are
+marked as blocks to keep in one chunk.
 
 Deliberately not here: cleaning (``ingest.clean``) or metadata.
 """
@@ -11,13 +16,14 @@ Deliberately not here: cleaning (``ingest.clean``) or metadata.
 from __future__ import annotations
 
 import codecs
-import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.ocr import OcrOptions
+from ingest.paged import Progress, read_image, read_pdf
 from rag.errors import IngestError
-from rag.files import check_file
+from rag.files import IMAGE_SUFFIXES, check_file
 
 _CJK_ENCODINGS = ["utf_8", "gb18030", "gbk", "big5", "utf_16"]
 _MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -25,8 +31,13 @@ _MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
 
 @dataclass(frozen=True)
 class LoadedText:
+    """A file's text; offsets in ``page_starts`` and ``blocks`` refer to ``text``."""
+
     text: str
     encoding: str
+    page_starts: tuple[int, ...] = ()  # where each page begins (paged files only)
+    ocr_confidence: float | None = None  # mean OCR confidence when any text was recognised
+    blocks: tuple[tuple[int, int], ...] = ()  # spans to keep in one chunk (Word tables)
 
 
 def read_checked(path: Path, source: str, max_bytes: int) -> bytes:
@@ -41,13 +52,22 @@ def read_checked(path: Path, source: str, max_bytes: int) -> bytes:
     return data
 
 
-def parse_bytes(data: bytes, suffix: str, source: str) -> LoadedText:
-    """Text of a file's bytes according to its type; ``IngestError`` when there is none."""
+def parse_bytes(data: bytes, suffix: str, source: str, ocr: OcrOptions | None = None,
+                progress: Progress | None = None) -> LoadedText:
+    """Text of a file's bytes according to its type; ``IngestError`` when there is none.
+
+    ``progress(done, total)`` is called after each page recognised by OCR.
+    """
     suffix = suffix.lower()
+    ocr = ocr or OcrOptions()
     if suffix == ".docx":
-        loaded = LoadedText(_docx_text(data, source), "docx")
-    elif suffix == ".pdf":
-        loaded = LoadedText(_pdf_text(data, source), "pdf")
+        text, blocks = _docx_text(data, source)
+        loaded = LoadedText(text, "docx", blocks=blocks)
+    elif suffix == ".pdf" or suffix in IMAGE_SUFFIXES:
+        paged = (read_pdf if suffix == ".pdf" else read_image)(data, source, ocr, progress)
+        kind = "pdf" if suffix == ".pdf" else "image"
+        loaded = LoadedText(paged.text, f"{kind}+ocr" if paged.ocr_confidence is not None else kind,
+                            paged.page_starts, paged.ocr_confidence)
     else:
         text, encoding = decode_text(data, source)
         if suffix in (".html", ".htm"):
@@ -126,7 +146,8 @@ def html_to_text(markup: str) -> str:
     return f"{title}\n{body}" if title and not body.lstrip().startswith(title) else body
 
 
-def _docx_text(data: bytes, source: str) -> str:
+def _docx_text(data: bytes, source: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """Paragraphs and tables in document order, and the span of each table's rows."""
     import io
 
     try:
@@ -136,32 +157,45 @@ def _docx_text(data: bytes, source: str) -> str:
     except zipfile.BadZipFile as err:
         raise IngestError(source, "docx 文件已损坏（不是有效的 zip 包）") from err
     from docx import Document as DocxDocument
+    from docx.table import Table
 
     try:
         doc = DocxDocument(io.BytesIO(data))
+        parts = list(doc.iter_inner_content())
     except Exception as err:  # python-docx raises many kinds on broken parts
         raise IngestError(source, f"docx 文件无法解析（{type(err).__name__}）") from err
-    lines = [p.text for p in doc.paragraphs]
-    for table in doc.tables:
-        for row in table.rows:
-            lines.append("\t".join(cell.text for cell in row.cells))
-    return "\n".join(lines)
+    lines: list[str] = []
+    blocks: list[tuple[int, int]] = []
+    length = 0
+    for part in parts:
+        rows = table_rows(part) if isinstance(part, Table) else [part.text]
+        start = length
+        for row in rows:
+            lines.append(row)
+            length += len(row) + 1
+        if isinstance(part, Table) and rows:
+            blocks.append((start, length - 1))
+    return "\n".join(lines), tuple(blocks)
 
 
-def _pdf_text(data: bytes, source: str) -> str:
-    import io
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings are English noise beside our message
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise IngestError(source, "PDF 已加密，无法读取文字")
-        text = "\n".join(page.extract_text() or "" for page in reader.pages)
-    except PdfReadError as err:
-        raise IngestError(source, f"PDF 文件已损坏（{err}）") from err
-    if not text.strip():
-        raise IngestError(source, "PDF 没有文字层（可能是扫描件），需要先做文字识别")
-    return text
+def table_rows(table: object) -> list[str]:
+    """One line per row: "指标：…；分值：…" labelled by the header row; merged cells once."""
+    rows = []
+    for row in table.rows:  # type: ignore[attr-defined]
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue  # a merged cell is returned once per grid column it spans
+            seen.add(id(cell._tc))
+            cells.append(" ".join(cell.text.split()))
+        rows.append(cells)
+    rows = [r for r in rows if any(r)]
+    if len(rows) < 2 or len(rows[0]) < 2:
+        return ["；".join(c for c in r if c) for r in rows]
+    header = rows[0]
+    out = ["；".join(c for c in header if c)]
+    for cells in rows[1:]:
+        labelled = [f"{h}：{c}" if h and h != c else c for h, c in zip(header, cells, strict=False) if c]
+        labelled += [c for c in cells[len(header):] if c]
+        out.append("；".join(labelled) + ("" if labelled and labelled[-1][-1:] in "。；" else "。"))
+    return out

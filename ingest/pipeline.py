@@ -24,14 +24,26 @@ from pathlib import Path
 from typing import Literal
 
 from ingest.chunking import chunk_text
-from ingest.clean import clean_text
+from ingest.clean import clean_text, to_clean_offset
 from ingest.loaders import parse_bytes, read_checked
 from ingest.metadata import extract_metadata
+from ingest.ocr import OcrOptions
+from ingest.official import read_official
+from ingest.paged import Progress
+from rag.config import Settings
 from rag.errors import IngestError, RagError
-from rag.files import SUPPORTED_SUFFIXES
+from rag.files import LEGACY_SUFFIXES, SUPPORTED_SUFFIXES, check_file
 from rag.knowledge import KnowledgeBase
 from rag.timing import Timer
 from rag.types import Chunk, Document, FileOutcome, IngestReport
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How to chunk a document: only its body, each block (a Word table) whole where it fits."""
+
+    body: tuple[int, int]
+    blocks: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,17 @@ class _Prepared:
     doc: Document
     chunks: list[Chunk]
     status: Literal["added", "updated"]
+
+
+PageProgress = Callable[[str, int, int], None]  # (source, pages done, pages to recognise)
+
+
+def _legacy_reason(path: Path, root: Path) -> str:
+    try:
+        check_file(path, path.relative_to(root).as_posix(), 1 << 62)
+    except IngestError as err:
+        return str(err)
+    return ""
 
 
 def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[FileOutcome]]:
@@ -57,7 +80,13 @@ def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[FileOu
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     path = Path(folder) / name
-                    if name.startswith(".") or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    if name.startswith("."):
+                        continue
+                    if path.suffix.lower() in LEGACY_SUFFIXES:  # said, not skipped: the user must re-save it
+                        failed.append(FileOutcome(path.relative_to(root).as_posix(), "failed",
+                                                  error=_legacy_reason(path, root)))
+                        continue
+                    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                         continue
                     if path.is_symlink() and not path.exists():
                         failed.append(FileOutcome(name, "failed",
@@ -71,20 +100,21 @@ def discover(paths: Sequence[Path]) -> tuple[list[tuple[Path, str]], list[FileOu
     return found, failed
 
 
-def _prepare(kb: KnowledgeBase, path: Path, source: str, pending: dict[str, str]) -> _Prepared | FileOutcome:
+def _prepare(kb: KnowledgeBase, path: Path, source: str, pending: dict[str, str],
+             progress: PageProgress | None = None) -> _Prepared | FileOutcome:
     """Read, clean and chunk one file; any failure becomes that file's outcome alone.
 
     ``pending`` maps the sha256 of files prepared earlier in this run to their names, so the
     same article under a second name is refused whether or not the first is stored yet.
     """
     try:
-        return _prepare_checked(kb, path, source, pending)
+        return _prepare_checked(kb, path, source, pending, progress)
     except Exception as err:  # a parser bug in one file must not stop the batch
         return FileOutcome(source, "failed", error=f"{source}：无法解析（{type(err).__name__}：{err}）")
 
 
-def _prepare_checked(kb: KnowledgeBase, path: Path, source: str,
-                     pending: dict[str, str]) -> _Prepared | FileOutcome:
+def _prepare_checked(kb: KnowledgeBase, path: Path, source: str, pending: dict[str, str],
+                     progress: PageProgress | None) -> _Prepared | FileOutcome:
     settings = kb.settings
     try:
         data = read_checked(path, source, int(settings.max_file_mb * 1048576))
@@ -94,12 +124,14 @@ def _prepare_checked(kb: KnowledgeBase, path: Path, source: str,
         twin = pending.get(sha) or _stored_twin(kb, sha, source)
         if twin:
             return FileOutcome(source, "failed", error=_duplicate(source, twin))
-        doc = document_of(data, path, source, sha)
+        pages = (lambda done, total: progress(source, done, total)) if progress is not None else None
+        doc, layout = read_document(data, path, source, sha, ocr_options(settings), pages)
     except IngestError as err:
         return FileOutcome(source, "failed", error=str(err))
     chunks = chunk_text(doc.text, source, budget=settings.chunk_tokens,
                         overlap_sentences=settings.chunk_overlap_sentences,
-                        title=doc.title, regions=doc.regions)
+                        title=doc.title, regions=doc.regions, page_starts=doc.page_starts,
+                        body=layout.body, keep_together=layout.blocks)
     status: Literal["added", "updated"] = "updated" if kb.is_stored(source) else "added"
     return _Prepared(doc, chunks, status)
 
@@ -109,16 +141,38 @@ def document_of(data: bytes, path: Path, source: str, sha: str = "") -> Document
 
     What ingest stores for a file; also for reading articles without a knowledge base (benchmarks, tests).
     """
-    loaded = parse_bytes(data, path.suffix, source)
+    return read_document(data, path, source, sha)[0]
+
+
+def ocr_options(settings: Settings) -> OcrOptions:
+    return OcrOptions(max_pages=settings.ocr_max_pages, max_pixels=settings.ocr_max_pixels, dpi=settings.ocr_dpi)
+
+
+def read_document(data: bytes, path: Path, source: str, sha: str = "", ocr: OcrOptions | None = None,
+                  progress: Progress | None = None) -> tuple[Document, _Layout]:
+    """``document_of`` with how to chunk it; ``progress(done, total)`` follows OCR page by page."""
+    loaded = parse_bytes(data, path.suffix, source, ocr, progress)
     cleaned = clean_text(loaded.text)
     if not cleaned.text.strip():
-        raise IngestError(f"{source}：清理后没有正文")
-    meta = extract_metadata(cleaned.text, Path(source).stem)
-    return Document(
+        raise IngestError(source, "清理后没有正文")
+    text, runs = cleaned.text, cleaned.offset_runs
+
+    def at(offset: int) -> int:
+        return to_clean_offset(runs, offset, len(text))
+
+    page_starts = tuple(sorted({at(p) for p in loaded.page_starts} | ({0} if loaded.page_starts else set())))
+    blocks = tuple((at(s), at(e)) for s, e in loaded.blocks)
+    meta = extract_metadata(text, Path(source).stem)
+    official = read_official(text)
+    header = official.header if official else None
+    doc = Document(
         source=source, path=str(path), sha256=sha or hashlib.sha256(data).hexdigest(),
-        text=cleaned.text, title=meta.title, regions=meta.regions, outlet=meta.outlet,
-        reporters=meta.byline, date=meta.date, encoding=loaded.encoding, offset_runs=cleaned.offset_runs,
+        text=text, title=(header.title if header and header.title else meta.title), regions=meta.regions,
+        outlet=meta.outlet, reporters=meta.byline, date=(header.issued if header and header.issued else meta.date),
+        encoding=loaded.encoding, offset_runs=runs, kind="公文" if official else "文章", official=header,
+        page_starts=page_starts, ocr_confidence=loaded.ocr_confidence,
     )
+    return doc, _Layout(official.body if official else (0, len(text)), blocks)
 
 
 def _stored_twin(kb: KnowledgeBase, sha: str, source: str) -> str | None:
@@ -155,8 +209,12 @@ def ingest_paths(
     *,
     sync: bool = False,
     on_file: Callable[[FileOutcome], None] | None = None,
+    on_page: PageProgress | None = None,
 ) -> IngestReport:
-    """Ingest ``paths`` (files or folders) into ``kb``; see the module docstring."""
+    """Ingest ``paths`` (files or folders) into ``kb``; see the module docstring.
+
+    ``on_page(source, done, total)`` follows OCR of scanned pages, page by page.
+    """
     timer = Timer()
     report = on_file or (lambda outcome: None)
     files, outcomes = discover(paths)
@@ -171,7 +229,7 @@ def ingest_paths(
         pending: dict[str, str] = {}  # sha256 → name of files prepared in this run
         for path, source in files:
             with timer.stage("prepare"):
-                prepared = _prepare(kb, path, source, pending)
+                prepared = _prepare(kb, path, source, pending, on_page)
             if isinstance(prepared, FileOutcome):
                 outcomes.append(prepared)
                 report(prepared)

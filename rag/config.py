@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(
         default=20.0, gt=0, description="Files larger than this are refused at ingest."
     )
+    ocr_max_pages: int = Field(
+        default=200, ge=1, description="Most scanned pages (or image frames) recognised in one file; more is refused."
+    )
+    ocr_max_pixels: int = Field(
+        default=40_000_000, ge=1_000_000, description="Images larger than this many pixels are refused undecoded."
+    )
+    ocr_dpi: int = Field(default=200, ge=72, le=400, description="Resolution scanned PDF pages are rendered at.")
     collection: str = Field(default="dangjian", description="Chroma collection name.")
     chroma_host: str | None = Field(
         default=None, description="Chroma server host; unset means embedded PersistentClient."

@@ -124,6 +124,7 @@ def select_evidence(
         citation = Citation(
             n=len(chosen) + 1, source=chunk.source, title=chunk.title,
             regions=passage_regions(chunk.text, chunk.regions), quote=quote, start=start, end=end,
+            page=chunk.page_at(start), ocr_confidence=chunk.ocr_confidence,
         )
         chosen.append(Evidence(citation, round(relevance, 4), round(cov, 4), chunk.chunk_id))
     return chosen

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from rag.errors import IngestError
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".docx", ".pdf", ".html", ".htm"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})  # read by OCR
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".docx", ".pdf", ".html", ".htm"}) | IMAGE_SUFFIXES
+LEGACY_SUFFIXES = frozenset({".doc", ".wps"})  # refused with advice to save as .docx
 SUPPORTED_KINDS = "、".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))  # for messages and labels
 _MB = 1024 * 1024
 
@@ -24,6 +26,9 @@ def check_file(path: Path, source: str, max_bytes: int) -> None:
     ``OSError`` from reading the size is left to the caller.
     """
     suffix = path.suffix.lower()
+    if suffix in LEGACY_SUFFIXES:
+        kind = "WPS 文字" if suffix == ".wps" else "旧版 Word（.doc）"
+        raise IngestError(source, f"这是{kind}文件，暂不能直接读取：请用 Word 或 WPS 打开后“另存为”.docx 再导入")
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(source, f"不支持的文件类型“{suffix or '无扩展名'}”，可上传 {SUPPORTED_KINDS}")
     size = path.stat().st_size

@@ -129,6 +129,15 @@ class KnowledgeBase:
         """Every stored document (text and metadata) in source order, or those whose text has ``containing``."""
         return self._manifest.documents(containing)
 
+    def sources_of_kind(self, kind: str | None, among: Sequence[str] | None = None) -> list[str] | None:
+        """The documents of one kind (文章 or 公文), among ``among`` when given, for ``--source-type``.
+
+        ``None`` (no restriction) when ``kind`` is empty: then ``among`` comes back as it is.
+        """
+        if not kind:
+            return list(among) if among else None
+        return [i.source for i in self.sources() if i.kind == kind and (not among or i.source in among)]
+
     def is_stored(self, source: str) -> bool:
         return self._manifest.sha256_of(source) is not None
 
@@ -152,19 +161,28 @@ class KnowledgeBase:
         """Stored chunks by id (ids no longer stored are left out)."""
         return self._manifest.chunks_by_id(list(ids))
 
-    def text_lookup(self) -> Callable[[str], str | None]:
-        """Stored article text by source name, each read at most once by the returned function.
+    def document_lookup(self) -> Callable[[str], Document | None]:
+        """Stored documents by source name, each read at most once by the returned function.
 
         For one unit of work (an answer's citations, one evaluated question, one chat
         turn); a fresh lookup sees documents stored after it was made.
         """
-        texts: dict[str, str | None] = {}
+        docs: dict[str, Document | None] = {}
+
+        def document_of(source: str) -> Document | None:
+            if source not in docs:
+                docs[source] = self.document(source)
+            return docs[source]
+
+        return document_of
+
+    def text_lookup(self) -> Callable[[str], str | None]:
+        """Stored article text by source name (``document_lookup`` for the text alone)."""
+        document_of = self.document_lookup()
 
         def text_of(source: str) -> str | None:
-            if source not in texts:
-                doc = self.document(source)
-                texts[source] = doc.text if doc else None
-            return texts[source]
+            doc = document_of(source)
+            return doc.text if doc else None
 
         return text_of
 

@@ -15,6 +15,33 @@ FileStatus = Literal["added", "updated", "unchanged", "failed", "removed"]  # wh
 EventKind = Literal["evidence", "waiting", "token", "answer"]  # steps of a streamed answer (``rag.chain``)
 ProviderKind = Literal["local", "openai", "none"]  # answer providers (``rag.llm``)
 RewriteSource = Literal["model", "rule", ""]  # who made a follow-up standalone ("" = not a follow-up)
+SourceKind = Literal["文章", "公文"]  # what a stored document is: an article, or an official document (公文)
+SOURCE_KINDS: tuple[SourceKind, ...] = ("文章", "公文")
+
+
+def page_at(page_starts: Sequence[int], offset: int) -> int | None:
+    """The 1-based page holding ``offset`` of a paged text (``page_starts``: where each page begins, first 0).
+
+    ``None`` for unpaged text (no page map at all); a one-page document passes ``(0,)``.
+    """
+    if not page_starts:
+        return None
+    return max(1, sum(1 for s in page_starts if s <= offset))
+
+
+@dataclass(frozen=True)
+class OfficialHeader:
+    """The header fields of an official document (公文) that were found; empty strings where absent."""
+
+    organ: str = ""  # 发文机关
+    number: str = ""  # 发文字号, e.g. 中组发〔2023〕5号
+    title: str = ""
+    issued: str = ""  # 成文日期, ISO YYYY-MM-DD
+    secrecy: str = ""  # 密级 line, e.g. 秘密★1年
+    urgency: str = ""  # 紧急程度, e.g. 特急
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -39,6 +66,21 @@ class Document:
     date: str = ""  # ISO date (YYYY-MM-DD) when the article states one
     encoding: str = "utf-8"
     offset_runs: tuple[tuple[int, int, int], ...] = ()
+    kind: SourceKind = "文章"
+    official: OfficialHeader | None = None  # the 公文 header fields, for kind 公文
+    page_starts: tuple[int, ...] = ()  # offsets where each page begins (first is 0); () for unpaged text
+    ocr_confidence: float | None = None  # mean recognition confidence when any text came from OCR
+
+    def page_at(self, offset: int) -> int | None:
+        return page_at(self.page_starts, offset)
+
+    def page_span(self, page: int) -> tuple[int, int]:
+        """``[start, end)`` of the text of 1-based ``page`` (the whole text for unpaged documents)."""
+        if not self.page_starts:
+            return 0, len(self.text)
+        starts = [*self.page_starts, len(self.text)]
+        page = min(max(page, 1), len(self.page_starts))
+        return starts[page - 1], starts[page]
 
     def original_offset(self, clean_offset: int) -> int:
         """Map a cleaned-text offset back to the original decoded text."""
@@ -60,6 +102,15 @@ class Chunk:
     text: str
     title: str = ""
     regions: tuple[str, ...] = ()
+    page: int | None = None  # page of the chunk's first character (paged documents only)
+    page_breaks: tuple[int, ...] = ()  # offsets inside the chunk where a later page begins
+    ocr_confidence: float | None = None  # its document's mean OCR confidence, when OCR read it
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of document offset ``offset`` inside this chunk (``None`` for unpaged text)."""
+        if self.page is None:
+            return None
+        return self.page + sum(1 for b in self.page_breaks if b <= offset)
 
 
 @dataclass(frozen=True)
@@ -81,6 +132,7 @@ class SearchHit:
             "chunk_id": c.chunk_id,
             "start": c.start,
             "end": c.end,
+            "page": c.page,
             "score": round(self.score, 6),
             "text": c.text,
         }
@@ -111,6 +163,20 @@ class SourceInfo:
     ingested_at: str
     sha256: str = ""
     path: str = ""
+    kind: SourceKind = "文章"
+    official: OfficialHeader | None = None
+    pages: int | None = None  # number of pages of a paged document
+    ocr_confidence: float | None = None
+
+    @property
+    def label(self) -> str:
+        """What listings show after the title: "公文 · 共 3 页 · OCR 识别（置信度 0.96）"."""
+        parts = ["公文"] if self.kind == "公文" else []
+        if self.pages:
+            parts.append(f"共 {self.pages} 页")
+        if self.ocr_confidence is not None:
+            parts.append(f"OCR 识别（置信度 {self.ocr_confidence:.2f}）")
+        return " · ".join(parts)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -119,6 +185,10 @@ class SourceInfo:
             "regions": list(self.regions),
             "chunks": self.chunks,
             "ingested_at": self.ingested_at,
+            "kind": self.kind,
+            "official": self.official.to_json() if self.official else None,
+            "pages": self.pages,
+            "ocr_confidence": self.ocr_confidence,
         }
 
 
@@ -133,6 +203,17 @@ class Citation:
     quote: str
     start: int
     end: int
+    page: int | None = None  # page of the quote's first character (paged documents only)
+    ocr_confidence: float | None = None  # its document's mean OCR confidence, when OCR read it
+
+    @property
+    def location(self) -> str:
+        """Where the quote stands, for people: "第 3 页，第 120–180 字，OCR 识别（置信度 0.97）"."""
+        parts = [f"第 {self.page} 页"] if self.page is not None else []
+        parts.append(f"第 {self.start}–{self.end} 字")
+        if self.ocr_confidence is not None:
+            parts.append(f"OCR 识别（置信度 {self.ocr_confidence:.2f}）")
+        return "，".join(parts)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

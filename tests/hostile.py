@@ -40,6 +40,45 @@ def _zip_bomb() -> bytes:
     return out.getvalue()
 
 
+def _png_bomb() -> bytes:
+    """A 20 000 × 20 000 PNG: a few dozen KB on disk, 400 million pixels decoded."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (20000, 20000), 1).save(out, "PNG")
+    return out.getvalue()
+
+
+def _blank_pages_pdf(pages: int) -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _picture_without_text() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 480), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((160, 100, 480, 380), outline="red", width=8)
+    draw.rectangle((40, 40, 120, 120), fill="navy")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _scanned_article() -> bytes:
+    """``ARTICLE`` photographed: rendered to an image, read back by OCR."""
+    from tests.scans import image_bytes, render_pages
+
+    return image_bytes(render_pages(ARTICLE, size=(1240, 420))[0].image, "JPEG")
+
+
 def build(folder: Path) -> dict[str, tuple[str, str]]:
     folder.mkdir(parents=True, exist_ok=True)
     gb18030 = ARTICLE + "㐀字属扩展A区，GBK 没有它。"
@@ -68,6 +107,12 @@ def build(folder: Path) -> dict[str, tuple[str, str]]:
         "副本1.txt": (ARTICLE.replace("乐山", "绵阳").encode(), ("added", "绵阳高新区")),
         "副本2.txt": (ARTICLE.replace("乐山", "绵阳").encode(), ("failed", "完全相同")),
         "程序.exe.txt.exe": (b"MZ\x90\x00" + os.urandom(500), ("skipped", "")),  # not a supported type
+        "不是图片.png": (b"\x89PNG\r\n\x1a\n" + os.urandom(800), ("failed", "不是有效的图片文件")),
+        "两万乘两万像素.png": (_png_bomb(), ("failed", "疑似解压炸弹")),
+        "两千页空白.pdf": (_blank_pages_pdf(2000), ("failed", "空白页")),
+        "没有文字的图片.png": (_picture_without_text(), ("failed", "没有识别出文字")),
+        "拍照的通知.jpg": (_scanned_article(), ("added", "红色驿站12个")),
+        "旧版通知.doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + os.urandom(800), ("failed", "另存为")),
     }
     expected: dict[str, tuple[str, str]] = {}
     for name, (data, expectation) in files.items():

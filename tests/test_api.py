@@ -44,7 +44,7 @@ def _texts(data):
 def _check_references(refs, text_of):
     assert refs, "an answer from the articles cites them"
     for r in refs:
-        assert set(r) == {"n", "source", "title", "regions", "quote", "start", "end"}
+        assert set(r) == {"n", "source", "title", "regions", "quote", "start", "end", "page", "ocr_confidence"}
         assert text_of(r["source"])[r["start"]:r["end"]] == r["quote"]
 
 

@@ -28,7 +28,8 @@ def test_sources_json_contract(data_dir):
     docs = json.loads(result.stdout)["documents"]
     assert [d["source"] for d in docs] == sorted(p.name for p in (ROOT / "rag/data/sample").glob("*.txt"))
     for d in docs:
-        assert set(d) == {"source", "title", "regions", "chunks", "ingested_at"}
+        assert set(d) == {"source", "title", "regions", "chunks", "ingested_at", "kind", "official", "pages",
+                          "ocr_confidence"}
         assert isinstance(d["title"], str) and d["title"]
         assert isinstance(d["regions"], list) and d["chunks"] > 0
 
@@ -45,14 +46,14 @@ def test_ask_json_contract(data_dir):
     manifest = Manifest(data_dir / "manifest.sqlite3")
     try:
         for c in payload["citations"]:
-            assert set(c) == {"n", "source", "title", "regions", "quote", "start", "end"}
+            assert set(c) == {"n", "source", "title", "regions", "quote", "start", "end", "page", "ocr_confidence"}
             assert f"[{c['n']}]" in payload["answer"]
             assert manifest.document(c["source"]).text[c["start"]:c["end"]] == c["quote"]
     finally:
         manifest.close()
     for r in payload["retrieved"]:
         # the same form as `rag search --json` results (SearchHit.to_json)
-        assert set(r) == {"source", "title", "regions", "chunk_id", "start", "end", "score", "text"}
+        assert set(r) == {"source", "title", "regions", "chunk_id", "start", "end", "page", "score", "text"}
         assert 0 < r["score"] <= 1
 
 
@@ -76,7 +77,7 @@ def test_search_json_contract_and_remove(data_dir, tmp_path):
     assert payload["query"] == "乐山高新区建立了多少个红色驿站？"
     assert len(payload["results"]) == 3
     first = payload["results"][0]
-    assert set(first) == {"source", "title", "regions", "chunk_id", "start", "end", "score", "text"}
+    assert set(first) == {"source", "title", "regions", "chunk_id", "start", "end", "page", "score", "text"}
     assert first["source"] == "003_cb9038ba9ea812d0.txt" and "四川省乐山市" in first["regions"]
     assert 0 < first["score"] <= 1 and first["end"] - first["start"] == len(first["text"])
 

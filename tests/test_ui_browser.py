@@ -242,6 +242,36 @@ def test_hostile_document_renders_as_text(page, tmp_path):
     assert page.evaluate("() => window.__xss") is None
 
 
+SCANNED_PAGES = ("红杉镇党建工作简报\n红杉镇党委推行“支部建在产业链上”，在茶叶、竹编两条产业链上建立党支部5个，"
+                 "带动农户增收。红杉镇还组织党员开展政策宣讲，覆盖全镇各村。",
+                 "红杉镇党委设立党员先锋岗，全镇共设立党员先锋岗38个，由党员带头承担急难险重任务。")
+
+
+def test_scanned_pdf_upload_cites_its_page_and_shows_that_page(page, tmp_path):
+    from tests.scans import render_pages, scanned_pdf
+
+    images = [render_pages(text, size=(1240, 700))[0].image for text in SCANNED_PAGES]
+    pdf = scanned_pdf(images, tmp_path / "红杉镇简报扫描件.pdf")
+    result = _upload(page, [pdf])
+    assert "新增" in result, result
+    assert "OCR 识别" in page.locator("#documents").inner_text()
+    page.get_by_role("tab", name="问答").click()
+    turn = ask(page, "红杉镇共设立了多少个党员先锋岗？")
+    first = turn.locator(".ev").first
+    meta = first.locator(".meta").inner_text()
+    assert "红杉镇简报扫描件.pdf" in meta and "第 2 页" in meta and "OCR 识别" in meta, meta
+    assert "38个" in first.locator("blockquote").inner_text()
+    turn.locator("a.cite").first.click()
+    span = first.locator("mark.span")
+    span.wait_for(state="visible")
+    viewer = first.locator("details.viewer")
+    assert "查看第 2 页原文" in viewer.locator("summary").inner_text()
+    article = viewer.locator(".article").inner_text()
+    assert "先锋岗" in article and "茶叶" not in article  # the quote's page, not the whole document
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat_scanned_page.png"), full_page=True)
+
+
 def test_local_model_streams_an_answer(page):
     page.get_by_label(re.compile("本地模型")).check()
     page.fill("#question textarea", "乐山市选派了多少名党建指导员？")

@@ -108,10 +108,10 @@ def test_answer_modes_offer_the_endpoint_only_when_configured(tmp_path):
     assert [v for _, v in answer_modes(configured)] == ["local", "openai:deepseek-chat", "none"]
 
 
-def _ingest(kb, paths, on_file=None):
+def _ingest(kb, paths, on_file=None, on_page=None):
     from ingest.pipeline import ingest_paths
 
-    return ingest_paths(kb, paths, on_file=on_file)
+    return ingest_paths(kb, paths, on_file=on_file, on_page=on_page)
 
 
 def test_chat_handler_streams_evidence_then_a_verified_answer(sample_kb, tmp_path):

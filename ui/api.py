@@ -34,6 +34,7 @@ from rag.chain import ask_stream
 from rag.errors import RagError
 from rag.knowledge import KnowledgeBase
 from rag.retrieval import search
+from rag.types import SourceKind
 from ui.api_guard import ApiError, Guard, error_body
 from ui.api_openai import ChatRequest, SafeJSONResponse, completion, conversation, model_ids, stream_chunks
 from ui.app import IngestFn
@@ -60,6 +61,7 @@ class AskRequest(BaseModel):
     k: int | None = Field(default=None, ge=1, le=50)
     region: str | None = None
     sources: list[str] | None = None
+    source_type: SourceKind | None = None  # 文章 or 公文
 
 
 class CasesRequest(BaseModel):
@@ -97,7 +99,8 @@ def _dify_records(kb: KnowledgeBase, req: RetrievalRequest) -> list[dict[str, An
         records.append({"content": h.chunk.text, "score": round(h.score, 6), "title": h.chunk.title,
                         "metadata": {"source": h.chunk.source, "regions": list(h.chunk.regions),
                                      "chunk_id": h.chunk.chunk_id, "start": h.chunk.start, "end": h.chunk.end,
-                                     "date": date}})
+                                     "page": h.chunk.page, "date": date,
+                                     "kind": doc.kind if doc else "文章"}})
     return records
 
 
@@ -157,14 +160,20 @@ def build_api(kb: KnowledgeBase, ingest_files: IngestFn, host: str) -> FastAPI:
     def retrieval(req: RetrievalRequest) -> dict[str, Any]:
         return {"records": _dify_records(kb, req)}
 
+    def chosen_sources(req: AskRequest) -> list[str] | None:
+        sources = kb.sources_of_kind(req.source_type, req.sources)
+        if sources == []:
+            raise ApiError(404, f"知识库中没有符合条件的{req.source_type}类文档")
+        return sources
+
     @api.post("/api/search")
     def api_search(req: AskRequest) -> dict[str, Any]:
-        hits = search(kb, req.question, req.k, region=req.region, sources=req.sources)
+        hits = search(kb, req.question, req.k, region=req.region, sources=chosen_sources(req))
         return {"query": req.question, "results": [h.to_json() for h in hits], "timings_ms": hits.timings_ms}
 
     @api.post("/api/ask")
     def api_ask(req: AskRequest) -> dict[str, Any]:
-        events = ask_stream(kb, req.question, llm=req.llm, k=req.k, region=req.region, sources=req.sources)
+        events = ask_stream(kb, req.question, llm=req.llm, k=req.k, region=req.region, sources=chosen_sources(req))
         return next(e.answer for e in events if e.answer is not None).to_json()
 
     @api.post("/api/cases")

@@ -90,7 +90,8 @@ def source_choices(infos: Sequence[SourceInfo]) -> list[tuple[str, str]]:
 
 
 def documents_rows(infos: Sequence[SourceInfo]) -> list[list[Any]]:
-    return [[s.source, s.title, "、".join(s.regions), s.chunks, s.ingested_at[:19]] for s in infos]
+    return [[s.source, f"{s.title}（{s.label}）" if s.label else s.title, "、".join(s.regions), s.chunks,
+             s.ingested_at[:19]] for s in infos]
 
 
 def _page(turns: list[ChatTurn], answer: tuple[str, str] | None = None) -> tuple[Any, ...]:
@@ -177,12 +178,12 @@ class ChatApp:
 
     def _stream(self, turn: ChatTurn, turns: list[ChatTurn], mode: str, history: list[Turn], region: str | None,
                 sources: list[str] | None) -> Iterator[tuple[Any, ...]]:
-        last, text_of = 0.0, self.kb.text_lookup()
+        last, document_of = 0.0, self.kb.document_lookup()
         for event in ask_stream(self.kb, turn.question, llm=mode, history=history, region=region,
                                 sources=sources or None):
             if event.kind == "evidence":
                 turn.evidence, turn.status = event.evidence, "正在生成回答…" if mode != "none" else ""
-                fill_windows(turn, text_of)
+                fill_windows(turn, document_of)
                 if mode == "none":
                     continue  # the answer follows within milliseconds: send the page once, not twice
             elif event.kind == "waiting":
@@ -193,7 +194,7 @@ class ChatApp:
                     continue
             elif event.answer is not None:
                 turn.answer, turn.status = event.answer, ""
-                fill_windows(turn, text_of)
+                fill_windows(turn, document_of)
                 md, docx = export_files(event.answer, self.export_dir / turn.uid)
                 yield _page(turns, answer=(str(md), str(docx)))
                 return
@@ -252,7 +253,12 @@ class ChatApp:
                 if progress is not None:
                     progress(len(done) / len(accepted), desc=f"已处理 {len(done)}/{len(accepted)}：{outcome.source}")
 
-            report = self.ingest_files(self.kb, accepted, on_file=on_file)
+            def on_page(source: str, page: int, pages: int) -> None:
+                if progress is not None:
+                    progress((len(done) + page / pages) / len(accepted),
+                             desc=f"{source}：文字识别 第 {page}/{pages} 页")
+
+            report = self.ingest_files(self.kb, accepted, on_file=on_file, on_page=on_page)
             rows += [[o.source, _STATUS.get(o.status, o.status), o.chunks, o.error] for o in report.outcomes]
             for o in report.failed:
                 (self.upload_dir / Path(o.source).name).unlink(missing_ok=True)

@@ -23,6 +23,7 @@ from rag.config import Settings
 from rag.data import sample_dir
 from rag.errors import RagError
 from ui.cli_parser import build_parser
+from ui.cli_print import print_cases, print_citations, print_hits, print_sources
 
 SAMPLE_QUESTION = "楼宇党建是怎么做的？"
 
@@ -60,7 +61,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 tqdm.write(f"失败  {outcome.error}", file=sys.stderr)
             if outcome.status != "removed":
                 bar.update(1)
-        report = ingest_paths(kb, paths, sync=args.sync, on_file=on_file)
+
+        def on_page(source: str, done: int, total: int) -> None:
+            bar.set_postfix_str(f"{source} 文字识别 {done}/{total} 页")
+
+        report = ingest_paths(kb, paths, sync=args.sync, on_file=on_file, on_page=on_page)
     files_seen = len(report.outcomes) - report.count("removed")
     print(f"文件数 {files_seen}：新增 {report.count('added')}，更新 {report.count('updated')}，"
           f"未变 {report.count('unchanged')}，失败 {report.count('failed')}"
@@ -77,9 +82,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     if not rows:
         print("知识库为空。用 rag ingest 文件或目录 导入资料。")
         return 0
-    for r in rows:
-        print(f"{r.source}\n  标题：{r.title}\n  地区：{'、'.join(r.regions) or '（未识别）'}\n"
-              f"  片段：{r.chunks}    导入时间：{r.ingested_at}")
+    print_sources(rows)
     print(f"共 {len(rows)} 篇文档，{sum(r.chunks for r in rows)} 个片段。")
     return 0
 
@@ -100,19 +103,19 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from rag.retrieval import search
 
-    hits = search(_kb(_settings(args)), args.query, k=args.k, region=args.region, sources=args.source)
+    kb = _kb(_settings(args))
+    sources = kb.sources_of_kind(args.source_type, args.source)
+    if sources == []:
+        print(f"知识库中没有{args.source_type}类文档。", file=sys.stderr)
+        return 1
+    hits = search(kb, args.query, k=args.k, region=args.region, sources=sources)
     if args.json:
         _print_json({"query": args.query, "results": [h.to_json() for h in hits],
                      "timings_ms": {k: round(v, 1) for k, v in hits.timings_ms.items()}})
         return 0
     if not hits:
         print("没有找到相关片段。")
-    for i, h in enumerate(hits, 1):
-        c = h.chunk
-        print(f"[{i}] {c.source}  《{c.title}》  字符 {c.start}–{c.end}  得分 {h.score:.3f}")
-        if c.regions:
-            print(f"    地区：{'、'.join(c.regions)}")
-        print("    " + c.text.replace("\n", "\n    "))
+    print_hits(hits)
     return 0
 
 
@@ -122,6 +125,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     kb = _kb(_settings(args))
     stream = sys.stdout.isatty() and not args.json
     answer = None
+    sources = kb.sources_of_kind(args.source_type, args.source)
+    if sources == []:
+        print(f"知识库中没有{args.source_type}类文档。", file=sys.stderr)
+        return 1
     if not args.json and not args.source:
         from rag.cases import find_cases
         from rag.retrieval import is_cross_case
@@ -129,13 +136,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if is_cross_case(args.question):  # a question across places: every case first, then the answer
             report = find_cases(kb, args.question, region=args.region)
             if report.cases:
-                _print_cases(report)
+                print_cases(report)
                 print()
     for event in ask_stream(kb, args.question, llm=args.llm, k=args.k, region=args.region,
-                            sources=args.source):
+                            sources=sources):
         if event.kind == "evidence" and stream and event.evidence:
             print("原文摘录：")
-            _print_citations(event.evidence)
+            print_citations(event.evidence)
             print("\n回答：", flush=True)
         elif event.kind == "token" and stream:
             print(event.token, end="", flush=True)
@@ -152,7 +159,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     print(answer.text if not stream or answer.refused or answer.llm == "none" else f"（核对后）{answer.text}")
     if answer.citations:
         print("\n引用出处：")
-        _print_citations(answer.citations)
+        print_citations(answer.citations)
     ms = answer.timings_ms
     print(f"\n（{answer.llm}；检索 {ms.get('retrieve', 0) / 1000:.1f} 秒，共 {ms.get('total', 0) / 1000:.1f} 秒）")
     return 0
@@ -170,7 +177,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(report.to_json())
         return 0
-    _print_cases(report)
+    print_cases(report)
     return 0
 
 
@@ -202,32 +209,6 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     for kind, label in (("docx", "讲义 Word"), ("pptx", "幻灯片"), ("md", "Markdown")):
         print(f"  {label}：{pack.files[kind]}")
     return 0
-
-
-def _print_cases(report: Any) -> None:
-    print(report.header())
-    for i, card in enumerate(report.cases, 1):
-        where = "、".join(card.regions[:3]) or "未注明地区"
-        facts = [x for x in (card.organisation, card.date, card.outlet) if x]
-        print(f"\n[{i}] {where}{'｜' + '｜'.join(facts) if facts else ''}\n    《{card.title}》 {card.source}")
-        if card.summary:
-            print(f"    概括：{card.summary}")
-        for label, quotes in (("做法", card.measures), ("成效", card.results)):
-            for q in quotes:
-                print(f"    {label}：“{q.quote}”（第 {q.start}–{q.end} 字）")
-    if report.cases:
-        print(f"\n以上列出全部 {report.matched} 个案例。")
-    if report.overview:
-        print(f"\n共同做法（[n] 为案例编号）：\n{report.overview}")
-
-
-def _print_citations(citations: Any) -> None:
-    from rag.compose import regions_text
-
-    for c in citations:
-        place = regions_text(c)
-        print(f"[{c.n}] {c.source}  《{c.title}》  {place}  第 {c.start}–{c.end} 字")
-        print(f"    “{c.quote}”")
 
 
 def cmd_check(args: argparse.Namespace) -> int:

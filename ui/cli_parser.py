@@ -12,6 +12,8 @@ import argparse
 import sys
 from typing import Any
 
+from rag.types import SOURCE_KINDS
+
 
 class Formatter(argparse.HelpFormatter):
     def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
@@ -38,6 +40,7 @@ def _add_retrieval_options(p: argparse.ArgumentParser, k_help: str) -> None:
     p.add_argument("-k", type=int, default=None, help=k_help)
     p.add_argument("--region", help="只检索某地区的文章，如 四川、乐山市")
     p.add_argument("--source", action="append", help="只检索某篇文档（可重复）")
+    p.add_argument("--source-type", choices=SOURCE_KINDS, help="只检索某类文档：文章 或 公文")
     p.add_argument("--json", action="store_true", help="以 JSON 输出（格式见 README）")
 
 

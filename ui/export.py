@@ -17,7 +17,7 @@ _UNSAFE = re.compile(r"[^\w\u4e00-\u9fff-]+")
 
 
 def _quote_label(c: Citation) -> str:
-    return f"《{c.title}》（{c.source}，{regions_text(c)}，第 {c.start}–{c.end} 字）"
+    return f"《{c.title}》（{c.source}，{regions_text(c)}，{c.location}）"
 
 
 def _source_line(c: Citation) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 from rag.cases import NO_REGION, CaseReport, province_of
 from rag.compose import regions_text
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Document
 
 SOURCE_WINDOW_CHARS = 1500  # article text shown on each side of a quoted span
 _MARK = re.compile(r"\[(\d{1,2})\]")
@@ -123,11 +123,13 @@ def _macros() -> Any:
     return env.get_template("chat.html.j2").module
 
 
-def source_window(text: str, start: int, end: int, width: int = SOURCE_WINDOW_CHARS) -> str:
-    """The article around ``text[start:end]`` with that span highlighted (escaped HTML)."""
-    lo, hi = max(0, start - width), min(len(text), end + width)
-    before = ("…" if lo > 0 else "") + text[lo:start]
-    after = text[end:hi] + ("…" if hi < len(text) else "")
+def source_window(text: str, start: int, end: int, width: int = SOURCE_WINDOW_CHARS,
+                  bounds: tuple[int, int] | None = None) -> str:
+    """The article around ``text[start:end]`` with that span highlighted (escaped HTML), within ``bounds``."""
+    first, last = bounds or (0, len(text))
+    lo, hi = max(first, start - width), min(last, end + width)
+    before = ("…" if lo > first else "") + text[lo:start]
+    after = text[end:hi] + ("…" if hi < last else "")
     return _macros().window(before, text[start:end], after)
 
 
@@ -200,10 +202,11 @@ def fill_case_windows(turn: ChatTurn, text_of: Callable[[str], str | None]) -> N
             turn.case_windows[i] = source_window(text, first[0].start, first[0].end)
 
 
-def fill_windows(turn: ChatTurn, text_of: Callable[[str], str | None]) -> None:
-    """Prepare the source viewer of each evidence item from the stored article text."""
+def fill_windows(turn: ChatTurn, document_of: Callable[[str], Document | None]) -> None:
+    """Prepare the source viewer of each evidence item from the stored article: a paged one shows the quote's page."""
     answer = turn.answer
     for c in answer.evidence if answer is not None else turn.evidence:
-        text = text_of(c.source)
-        if text is not None and text[c.start:c.end] == c.quote:
-            turn.windows[c.n] = source_window(text, c.start, c.end)
+        doc = document_of(c.source)
+        if doc is not None and doc.text[c.start:c.end] == c.quote:
+            bounds = doc.page_span(c.page) if c.page is not None else None
+            turn.windows[c.n] = source_window(doc.text, c.start, c.end, bounds=bounds)
