@@ -244,7 +244,7 @@ def test_hostile_document_renders_as_text(page, tmp_path):
 
 SCANNED_PAGES = ("红杉镇党建工作简报\n红杉镇党委推行“支部建在产业链上”，在茶叶、竹编两条产业链上建立党支部5个，"
                  "带动农户增收。红杉镇还组织党员开展政策宣讲，覆盖全镇各村。",
-                 "红杉镇党委设立党员先锋岗，全镇共设立党员先锋岗38个，由党员带头承担急难险重任务。")
+                 "红杉镇党委推出党员先锋行动。\n全镇共设立党员先锋岗38个，由党员带头承担急难险重任务。")
 
 
 def test_scanned_pdf_upload_cites_its_page_and_shows_that_page(page, tmp_path):
