@@ -135,19 +135,30 @@ def _gutter(lines: Sequence[OcrLine], width: float, char: float) -> float | None
 
 
 def _segments(lines: Sequence[OcrLine], width: float, char: float) -> list[list[OcrLine]]:
-    """Groups of lines to read one after another: spanning lines, then each column between them."""
+    """Groups of lines to read one after another: spanning lines, then each column between them.
+
+    A line spans when it reaches well into both columns; one that pokes across the gutter
+    by a character or so (a box around a leading "，") belongs to the side holding most of it.
+    """
     gutter = _gutter(lines, width, char)
     if gutter is None:
         return [list(lines)]
-    spanning = sorted((ln for ln in lines if ln.x0 < gutter < ln.x1), key=lambda ln: ln.y0)
-    columns = [ln for ln in lines if not ln.x0 < gutter < ln.x1]
+
+    def spans(ln: OcrLine) -> bool:
+        return gutter - ln.x0 > 2 * char and ln.x1 - gutter > 2 * char
+
+    def left(ln: OcrLine) -> bool:
+        return gutter - ln.x0 >= ln.x1 - gutter
+
+    spanning = sorted((ln for ln in lines if spans(ln)), key=lambda ln: ln.y0)
+    columns = [ln for ln in lines if not spans(ln)]
     segments: list[list[OcrLine]] = []
     top = float("-inf")
     for bar in [*spanning, None]:
         bottom = bar.y0 if bar is not None else float("inf")
         band = [ln for ln in columns if top <= (ln.y0 + ln.y1) / 2 < bottom]
-        segments.append([ln for ln in band if ln.x1 <= gutter])
-        segments.append([ln for ln in band if ln.x1 > gutter])
+        segments.append([ln for ln in band if left(ln)])
+        segments.append([ln for ln in band if not left(ln)])
         if bar is not None:
             segments.append([bar])
             top = bar.y1
@@ -182,8 +193,9 @@ def _join(left: str, right: str, gap: bool = False) -> str:
 
 
 def _paragraphs(lines: Sequence[OcrLine], char: float, height: float) -> list[OcrParagraph]:
-    left = min(ln.x0 for ln in lines)
-    right = max(ln.x1 for ln in lines)
+    # margins by the bulk of the lines: a box around a leading "，" or a trailing "。" pokes out
+    starts, ends = sorted(ln.x0 for ln in lines), sorted(ln.x1 for ln in lines)
+    left, right = starts[len(starts) // 5], ends[len(ends) * 4 // 5]
     paragraphs: list[list[OcrLine]] = []
     for ln in lines:
         prev = paragraphs[-1][-1] if paragraphs else None
