@@ -45,6 +45,8 @@ def eval_command(dataset_path: Path, settings: Settings, ingest_files: Callable[
     with tqdm(total=len(dataset.items), desc=f"评测 {dataset.name}", unit="题", file=sys.stderr) as bar:
         summary = run_eval(dataset, kb, folder, llm=llm, k=k, on_item=lambda row: bar.update(1))
     print("\n".join(headline_lines(summary["overall"])))
+    names = {"model": "模型", "evidence": "原文摘录", "refusal": "拒答"}
+    print("回答来源：" + "，".join(f"{names.get(k, k)} {n}" for k, n in summary["answered_by"].items()))
     print(f"结果已写入 {folder}/（results.jsonl、summary.json、report.html）")
     return 0
 

@@ -93,7 +93,8 @@ def run_item(kb: KnowledgeBase, item: EvalItem, llm: str | None, k: int | None) 
 
 
 def summarize(rows: list[ScoredRow], kinds: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Each score's mean with a 95% bootstrap interval, overall and by question kind; latency median/p95."""
+    """Each score's mean with a 95% bootstrap interval, overall and by question kind; latency median/p95;
+    how many answers each path (``Answer.answered_by``) produced."""
 
     def block(subset: list[ScoredRow]) -> dict[str, Any]:
         out: dict[str, Any] = {"questions": len(subset)}
@@ -109,7 +110,12 @@ def summarize(rows: list[ScoredRow], kinds: tuple[str, ...] = ()) -> dict[str, A
                                     "n": len(values)}
         return out
 
-    summary = {"overall": block(rows)}
+    summary: dict[str, Any] = {"overall": block(rows)}
+    paths: dict[str, int] = {}
+    for r in rows:  # which path produced each final answer (model, evidence, refusal)
+        path = str(r.answer.get("answered_by", ""))
+        paths[path] = paths.get(path, 0) + 1
+    summary["answered_by"] = dict(sorted(paths.items()))
     if len(kinds) > 1:
         summary["by_kind"] = {kind: block([r for r in rows if r.kind == kind]) for kind in kinds}
     return summary

@@ -12,7 +12,7 @@ Refusal: a place the knowledge base does not cover, evidence under the
 calibrated relevance threshold, or a model saying the materials do not answer
 give ``refused=True`` and a plain "资料中没有找到…" with nearby material labelled
 as such. A model that fails or times out degrades to the evidence-only answer,
-with a notice saying so.
+with a notice saying so. ``Answer.answered_by`` says which of these made the final text.
 
 Timings (``Answer.timings_ms``, milliseconds) belong to the call: the stages
 ``load`` (embedding model, Chroma, BM25, only when not yet open), ``rewrite``,
@@ -206,7 +206,7 @@ def _refuse(base: Answer, missing: list[str], picked: list[Evidence], timer: Tim
     timer.mark("evidence")
     timer.mark("generate")
     text = refusal_text(missing, related)
-    answer = replace(base, text=text, refused=True, evidence=related, citations=related)
+    answer = replace(base, text=text, refused=True, evidence=related, citations=related, answered_by="refusal")
     yield Event("answer", answer=replace(answer, timings_ms=timer.ms()))
 
 
@@ -215,19 +215,19 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence]) -> Answer:
     parsed = parse_answer(raw, {c.n: c.quote for c in evidence})
     if says_not_found(raw) and not parsed.cited:
         related = tuple(e.citation for e in picked[:_RELATED_ON_REFUSAL])
-        return replace(base, text=refusal_text([], related), refused=True, citations=related)
+        return replace(base, text=refusal_text([], related), refused=True, citations=related, answered_by="refusal")
     if content_chars(parsed.text) < _MIN_ANSWER_CHARS:
         # e.g. "[1][2]、[3]": marks without a statement
         return _evidence_answer(base, "模型的回答没有实质内容，以下为根据原文摘录整理的答案。")
     by_n = {c.n: c for c in evidence}
     cited = tuple(by_n[n] for n in sorted(parsed.cited))
-    return replace(base, text=parsed.text, citations=cited, flagged=parsed.flagged)
+    return replace(base, text=parsed.text, citations=cited, flagged=parsed.flagged, answered_by="model")
 
 
 def _evidence_answer(base: Answer, notice: str) -> Answer:
     """The evidence-only answer (quotes grouped by article and place), with ``notice`` saying why."""
     return replace(base, text=compose_answer(base.standalone_question, base.evidence), citations=base.evidence,
-                   notice=notice)
+                   notice=notice, answered_by="evidence")
 
 
 def _final(kb: KnowledgeBase, answer: Answer, timer: Timer) -> Event:

@@ -1,7 +1,9 @@
 """Evidence selection: the sentences of the retrieved chunks that answer the question.
 
 For each retrieved chunk the best window of one or two consecutive sentences
-(within one paragraph) is chosen by how much of the question's content it covers: question terms
+(within one paragraph) is chosen by how much of the question's content it covers, plus a small
+bonus when it is the kind of sentence the question wants (``rag.intent``: a figure for 多少,
+a date for 何时, a measure for 怎么做): question terms
 (jieba tokens) weighted by their inverse document frequency in the knowledge
 base, so rare, specific words (党建指导员, 乐山) count more than common ones
 (党建, 企业). Windows that overlap one already chosen from the same article are
@@ -23,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.intent import Intent, question_intent
 from rag.keyword import tokenize
 from rag.knowledge import KnowledgeBase
 from rag.regions import load_gazetteer
@@ -62,13 +65,19 @@ def _coverage(tokens: set[str], terms: dict[str, float], total: float) -> float:
     return sum(w for t, w in terms.items() if t in tokens) / total
 
 
-def _best_window(text: str, terms: dict[str, float], total: float) -> tuple[int, int, float]:
-    """(start, end, coverage) of the best one- or two-sentence window of ``text``."""
+def _best_window(text: str, terms: dict[str, float], total: float,
+                 intent: Intent | None = None) -> tuple[int, int, float]:
+    """(start, end, coverage) of the best one- or two-sentence window of ``text``.
+
+    Windows are compared by coverage plus ``intent``'s bonus for being of the wanted kind
+    (a figure for 多少, a date for 何时); the coverage returned is the window's own.
+    """
+    intent = intent or Intent()
     spans = sentence_spans(text)
     if not spans:
         return 0, len(text), 0.0
     token_sets = [set(tokenize(text[s:e])) for s, e in spans]
-    best = (spans[0][0], spans[0][1], -1.0)
+    best, best_score = (spans[0][0], spans[0][1], -1.0), -1.0
     for i, (s, e) in enumerate(spans):
         cov = _coverage(token_sets[i], terms, total)
         window = (s, e, cov)
@@ -77,8 +86,9 @@ def _best_window(text: str, terms: dict[str, float], total: float) -> tuple[int,
             joined = _coverage(token_sets[i] | token_sets[i + 1], terms, total)
             if joined > cov + 0.05 or (e - s < _SHORT_SENTENCE and joined >= cov):
                 window = (s, spans[i + 1][1], joined)
-        if window[2] > best[2] or (window[2] == best[2] and window[1] - window[0] < best[1] - best[0]):
-            best = window
+        score = window[2] + (intent.bonus(text[window[0]:window[1]]) if window[2] > 0 else 0.0)
+        if score > best_score or (score == best_score and window[1] - window[0] < best[1] - best[0]):
+            best, best_score = window, score
     s, e, cov = best
     if e - s > MAX_QUOTE_CHARS:  # one very long sentence: keep its head, cut at a clause mark
         cut = max(text.rfind(mark, s, s + MAX_QUOTE_CHARS) for mark in "，；、,;")
@@ -98,9 +108,10 @@ def select_evidence(
     """Up to ``limit`` numbered quotes from ``hits``, most relevant first."""
     terms = question_terms(kb, question)
     total = sum(terms.values())
+    intent = question_intent(question)
     candidates: list[tuple[float, float, SearchHit, int, int]] = []
     for hit in hits:
-        s, e, cov = _best_window(hit.chunk.text, terms, total)
+        s, e, cov = _best_window(hit.chunk.text, terms, total, intent)
         similarity = hit.similarity if hit.similarity is not None else 0.0
         relevance = _COVERAGE_WEIGHT * cov + (1 - _COVERAGE_WEIGHT) * similarity
         candidates.append((relevance, cov, hit, s, e))

@@ -15,6 +15,7 @@ FileStatus = Literal["added", "updated", "unchanged", "failed", "removed"]  # wh
 EventKind = Literal["evidence", "waiting", "token", "answer"]  # steps of a streamed answer (``rag.chain``)
 ProviderKind = Literal["local", "openai", "none"]  # answer providers (``rag.llm``)
 RewriteSource = Literal["model", "rule", ""]  # who made a follow-up standalone ("" = not a follow-up)
+AnswerPath = Literal["model", "evidence", "refusal"]  # what produced an answer's final text
 SourceKind = Literal["文章", "公文"]  # what a stored document is: an article, or an official document (公文)
 SOURCE_KINDS: tuple[SourceKind, ...] = ("文章", "公文")
 
@@ -236,7 +237,8 @@ class Answer:
     ``evidence`` is everything numbered [1]..[n] for the model; ``citations``
     the subset the answer actually cites. ``flagged`` lists claims that carried
     no valid citation mark; ``notice`` says why an answer was degraded (e.g.
-    the model failed and the evidence-only answer was given instead).
+    the model failed and the evidence-only answer was given instead); ``answered_by``
+    what produced the final text: the model, the evidence-only composition, or a refusal.
     """
 
     question: str
@@ -251,6 +253,7 @@ class Answer:
     standalone_question: str = ""
     notice: str = ""
     rewritten_by: RewriteSource = ""
+    answered_by: AnswerPath = "evidence"
 
     def to_json(self) -> dict[str, Any]:
         """The one serialized form of an answer: ``rag ask --json`` (documented in the README).
@@ -270,6 +273,7 @@ class Answer:
             "standalone_question": self.standalone_question,
             "notice": self.notice,
             "rewritten_by": self.rewritten_by,
+            "answered_by": self.answered_by,
         }
 
 

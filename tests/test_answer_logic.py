@@ -268,3 +268,29 @@ def test_a_wait_longer_than_the_queue_timeout_gives_the_evidence_answer(sample_k
     assert answer is not None and "排队超时" in answer.notice
     assert "不应被调用" not in answer.text and "72" in answer.text
     assert answer.citations and {c.n for c in answer.citations} <= {c.n for c in answer.evidence}
+
+
+def test_answered_by_says_which_path_made_the_answer(sample_kb):
+    model = GenericFakeChatModel(messages=iter([AIMessage("自贡高新区选派72名党建指导员[1]。")]))
+    assert ask(sample_kb, "自贡高新技术产业开发区选派了多少名党建指导员？", chat_model=model,
+               llm="local").answered_by == "model"
+    assert ask(sample_kb, "自贡选派了多少名党建指导员？", llm="none").answered_by == "evidence"
+    assert ask(sample_kb, "如何申请公共租赁住房？", llm="none").answered_by == "refusal"
+    assert ask(sample_kb, "乐山市从机关事业单位选派了多少名党建指导员？", chat_model=_broken(),
+               llm="local").to_json()["answered_by"] == "evidence"
+
+
+def test_question_intent_prefers_the_sentence_of_the_asked_kind():
+    from rag.evidence import _best_window
+    from rag.intent import question_intent
+
+    text = ("前不久，兴达公司的党员们来到延安，重温入党誓词。"
+            "作为一家生产钢帘线的企业，兴达公司有7000多名员工，其中党员530名。")
+    terms = {"兴达": 2.0, "公司": 1.0, "党员": 1.0}
+    question = "兴达公司有多少名党员？"
+    intent = question_intent(question)
+    assert intent.quantity and intent.unit == "名" and not intent.time
+    s, e, _ = _best_window(text, terms, sum(terms.values()), intent)
+    assert "530名" in text[s:e]
+    assert question_intent("支部何时成立？").time and question_intent("各地怎样选派党建指导员？").how
+    assert question_intent("党建指导员的职责是什么？") == question_intent("")  # no particular kind

@@ -1,0 +1,59 @@
+"""What kind of sentence a question wants: a figure, a date, or a measure taken.
+
+"兴达公司有多少名党员？" wants a sentence with a figure, best one counted in 名; "何时成立" wants
+a date; "怎么做 / 采取了哪些措施" wants a sentence saying what was done (建立、推行、选派…).
+Term coverage alone cannot tell "其中党员530名" from "党员们来到延安" when both name the
+company and its members; the intent can. ``Intent.bonus(sentence)`` is a small score added
+to a candidate window's term coverage when the window is of the wanted kind, and only to
+choose among windows: the relevance used to refuse is left as it was.
+
+Deliberately not here: scoring by terms (``rag.evidence``) or answering.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UNITS = "个名家人位次项所条种批天年月户场座支件元亩公里平方米万亿倍"
+_QUANTITY = re.compile(rf"多少|几[{_UNITS}]|几十|数量|人数|规模|比例|占比|增长率|增幅|百分之|排名|第几|"
+                       r"多大|多长|多高|多远")
+_ASKED_UNIT = re.compile(rf"(?:多少|几)([{_UNITS}])")
+_TIME = re.compile(r"何时|什么时候|哪一年|哪年|哪一天|哪天|几月|几号|时间是|日期")
+_HOW = re.compile(r"怎么|怎样|如何|哪些(?:做法|措施|举措|办法|经验)|什么(?:做法|措施|举措|办法)|采取了|做法")
+_CN_NUMERAL = "一二三四五六七八九十百千万两"
+_NUMBER = re.compile(rf"[0-9０-９]+(?:\.[0-9]+)?|[{_CN_NUMERAL}]+(?=[个名家人位次项所条种批户场座支件倍])")
+_DATE = re.compile(r"(?:19|20)\d{2}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月(?:份|初|底|中旬|下旬|上旬)?")
+_MEASURE = re.compile(r"建立|推行|实施|打造|开展|选派|设立|探索|创新|推动|组建|成立|构建|搭建|健全|完善|落实|"
+                      r"组织|举办|制定|出台|建成|引导|实行|采取|通过")
+FIGURE_BONUS = 0.12  # a window with a figure, for a quantity question
+UNIT_BONUS = 0.08  # more when the figure is counted in the asked unit (多少名 → 530名)
+DATE_BONUS = 0.12
+MEASURE_BONUS = 0.06
+
+
+@dataclass(frozen=True)
+class Intent:
+    quantity: bool = False
+    unit: str = ""
+    time: bool = False
+    how: bool = False
+
+    def bonus(self, text: str) -> float:
+        """How much better ``text`` fits the question's kind (0 when it fits no better than any other)."""
+        score = 0.0
+        if self.quantity and _NUMBER.search(text):
+            score += FIGURE_BONUS
+            if self.unit and re.search(rf"[0-9０-９{_CN_NUMERAL}]\s*(?:余|多)?{self.unit}", text):
+                score += UNIT_BONUS
+        if self.time and _DATE.search(text):
+            score += DATE_BONUS
+        if self.how and _MEASURE.search(text):
+            score += MEASURE_BONUS
+        return score
+
+
+def question_intent(question: str) -> Intent:
+    unit = _ASKED_UNIT.search(question)
+    return Intent(quantity=bool(_QUANTITY.search(question)), unit=unit.group(1) if unit else "",
+                  time=bool(_TIME.search(question)), how=bool(_HOW.search(question)))
