@@ -129,8 +129,8 @@ def read_image(data: bytes, source: str, options: OcrOptions, progress: Progress
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise IngestError(source, f"图片尺寸过大（{err.args[0].split('(')[0].strip() if err.args else ''}），"
-                                  "疑似解压炸弹，已拒绝") from err
+        # Pillow's own message is English: the reason is said in Chinese instead
+        raise IngestError(source, "图片像素数远超上限，疑似解压炸弹，已拒绝（可调整 RAG_OCR_MAX_PIXELS）") from err
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise IngestError(source, "不是有效的图片文件（无法识别图片格式或文件已损坏）") from err
     width, height = image.size
