@@ -28,7 +28,8 @@ def headline_lines(overall: dict[str, Any]) -> list[str]:
 
 
 def eval_command(dataset_path: Path, settings: Settings, ingest_files: Callable[..., Any], *, llm: str | None,
-                 k: int | None, limit: int | None, out: str | None, kb_cache: str | None) -> int:
+                 k: int | None, limit: int | None, out: str | None, kb_cache: str | None,
+                 docs: str | None = None) -> int:
     from tqdm import tqdm
 
     from eval.datasets import load_dataset
@@ -36,7 +37,7 @@ def eval_command(dataset_path: Path, settings: Settings, ingest_files: Callable[
     from rag.llm import parse_llm
 
     label = parse_llm(llm or settings.llm, settings).label
-    dataset = load_dataset(dataset_path).limited(limit)
+    dataset = load_dataset(dataset_path, Path(docs) if docs else None).limited(limit)
     cache = Path(kb_cache) if kb_cache else settings.models_dir.parent / "eval-kb"
     kb = dataset_kb(dataset, settings, ingest_files, cache)
     if not kb.sources():
@@ -47,6 +48,11 @@ def eval_command(dataset_path: Path, settings: Settings, ingest_files: Callable[
     print("\n".join(headline_lines(summary["overall"])))
     names = {"model": "模型", "evidence": "原文摘录", "refusal": "拒答"}
     print("回答来源：" + "，".join(f"{names.get(k, k)} {n}" for k, n in summary["answered_by"].items()))
+    if summary.get("fallback"):
+        reasons = {"unavailable": "模型不可用", "busy": "模型繁忙", "failed": "生成失败", "empty": "回答无内容",
+                   "refused_against_evidence": "模型拒答但资料高度相关", "unsupported_numbers": "数字与原文不符",
+                   "missing_parts": "补上遗漏的部分"}
+        print("改用/补充原文摘录：" + "，".join(f"{reasons.get(k, k)} {n}" for k, n in summary["fallback"].items()))
     print(f"结果已写入 {folder}/（results.jsonl、summary.json、report.html）")
     return 0
 

@@ -56,6 +56,11 @@ class EvalItem:
     key_points: tuple[str, ...] = ()
     contexts: tuple[str, ...] = ()
 
+    @property
+    def needs_every_source(self) -> bool:
+        """A multi-document question (kind ``multi…`` with several sources): each source holds a needed part."""
+        return self.kind.startswith("multi") and len(self.sources) > 1
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -166,11 +171,14 @@ def read_jsonl(path: Path) -> list[EvalItem]:
     return items
 
 
-def load_dataset(path: Path) -> Dataset:
-    """A dataset file or folder (see the module docstring)."""
+def load_dataset(path: Path, docs: Path | None = None) -> Dataset:
+    """A dataset file or folder (see the module docstring); ``docs`` gives a question file its documents
+    (e.g. ``eval/gold/rgb_multi_doc.jsonl`` over the shared ``rgb_zh/docs``)."""
+    if docs is not None and not docs.is_dir():
+        raise DatasetError(f"{docs}：文档目录不存在")
     if path.is_file():
         items = read_jsonl(path)
-        name, docs_dir = path.stem, None
+        name, docs_dir = path.stem, docs
     elif path.is_dir():
         files = sorted(path.glob("*.jsonl"))
         if not (path / "docs").is_dir() or not files:

@@ -49,6 +49,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("key_point_recall", "要点召回", "higher", headline=False),
     Metric("citation_verbatim", "引文逐字一致", "higher", chart=True),
     Metric("cites_a_source", "引用了正确来源", "higher"),
+    Metric("cites_every_source", "引用了所需的每篇来源（多文档题）", "higher", chart=True),
     Metric("rejection_rate", "拒答率（不可回答题）", "higher", chart=True),
     Metric("false_refusal_rate", "误拒率（可回答题）", "lower", chart=True),
     Metric("evidence_ms", "原文摘录用时", "lower", "latency", headline=False, timing="evidence"),

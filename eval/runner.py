@@ -51,7 +51,8 @@ def dataset_kb(dataset: Dataset, settings: Settings, ingest_files: IngestFn, cac
         return KnowledgeBase(settings)
     files = sorted(p for p in dataset.docs_dir.rglob("*") if p.is_file())
     digest = hashlib.sha256("\n".join(f"{p.name}:{p.stat().st_size}" for p in files).encode()).hexdigest()[:12]
-    kb = KnowledgeBase(settings.model_copy(update={"data_dir": cache_dir / f"{dataset.name}-{digest}"}))
+    folder = dataset.docs_dir.parent.name if dataset.docs_dir.name == "docs" else dataset.docs_dir.name
+    kb = KnowledgeBase(settings.model_copy(update={"data_dir": cache_dir / f"{folder}-{digest}"}))
     ingest_files(kb, [dataset.docs_dir])  # unchanged files are skipped, so a cached base costs seconds
     return kb
 
@@ -79,7 +80,10 @@ def score(item: EvalItem, answer: Answer, ranking: list[str],
         m["key_point_recall"] = key_point_recall(text, item.key_points)
         m["key_facts"] = contains_key_facts({"key_points": item.key_points, "kind": item.kind}, text)
     if item.sources:
-        m["cites_a_source"] = any(source_id(c.source) in item.sources for c in answer.citations)
+        cited = {source_id(c.source) for c in answer.citations}
+        m["cites_a_source"] = bool(cited & set(item.sources))
+        if item.needs_every_source:
+            m["cites_every_source"] = set(item.sources) <= cited
     return {name: float(v) for name, v in m.items()}
 
 
@@ -116,6 +120,11 @@ def summarize(rows: list[ScoredRow], kinds: tuple[str, ...] = ()) -> dict[str, A
         path = str(r.answer.get("answered_by", ""))
         paths[path] = paths.get(path, 0) + 1
     summary["answered_by"] = dict(sorted(paths.items()))
+    fallbacks: dict[str, int] = {}
+    for r in rows:  # why evidence replaced or completed the model's text (Answer.fallback)
+        if reason := str(r.answer.get("fallback", "")):
+            fallbacks[reason] = fallbacks.get(reason, 0) + 1
+    summary["fallback"] = dict(sorted(fallbacks.items()))
     if len(kinds) > 1:
         summary["by_kind"] = {kind: block([r for r in rows if r.kind == kind]) for kind in kinds}
     return summary

@@ -11,8 +11,16 @@ stored article text.
 Refusal: a place the knowledge base does not cover, evidence under the
 calibrated relevance threshold, or a model saying the materials do not answer
 give ``refused=True`` and a plain "资料中没有找到…" with nearby material labelled
-as such. A model that fails or times out degrades to the evidence-only answer,
-with a notice saying so. ``Answer.answered_by`` says which of these made the final text.
+as such — except that a model's refusal of evidence far above that threshold
+(``override_refusal_relevance``) gives the evidence answer with a notice. A model
+that fails, times out, writes only marks, or whose every claim states a figure
+its quote does not contain degrades to the evidence-only answer, with a notice
+saying so. ``Answer.answered_by`` says which of these made the final text and
+``Answer.fallback`` why the evidence was used.
+
+A multi-part question ("A和B分别…", ``rag.parts``) is retrieved part by part and
+answered part by part (``rag.part_answer``). A one-thing question shows the model
+only its best ``model_evidence_k`` passages; the user still sees all of them.
 
 Timings (``Answer.timings_ms``, milliseconds) belong to the call: the stages
 ``load`` (embedding model, Chroma, BM25, only when not yet open), ``rewrite``,
@@ -32,17 +40,19 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rag.citations import content_chars, parse_answer, verify_quotes
-from rag.compose import compose_answer, place_of, refusal_text
+from rag.citations import content_chars, only_unsupported_numbers, parse_answer, verify_quotes
+from rag.compose import compose_answer, compose_parts, place_of, refusal_text
 from rag.config import Settings
 from rag.evidence import Evidence, select_evidence
 from rag.knowledge import KnowledgeBase
 from rag.llm import LlmChoice, make_chat_model, parse_llm
+from rag.part_answer import PartSplit, complete_parts, mark_parts, split_evidence
+from rag.parts import question_parts
 from rag.refusal import is_weak, missing_regions, says_not_found
-from rag.retrieval import search
+from rag.retrieval import is_cross_case, search
 from rag.rewrite import is_follow_up, rewrite
 from rag.timing import Timer
-from rag.types import Answer, Citation, EventKind, Turn
+from rag.types import Answer, Citation, EventKind, Fallback, Turn
 
 SYSTEM_PROMPT = (
     "你是党建工作案例问答助手。只根据用户提供的编号资料，用简体中文回答。"
@@ -86,6 +96,21 @@ def generation_inputs(evidence: Sequence[Citation], question: str) -> dict[str, 
     return {"context": evidence_block(evidence), "question": model_question(question)}
 
 
+def part_inputs(split: PartSplit, evidence: Sequence[Citation], question: str) -> dict[str, str]:
+    """A multi-part question's prompt: the evidence grouped under each part, and a request to answer
+    every part with its marks (asked as a plain list, the 1.5B answered "1. …" lines without marks)."""
+    by_n = {c.n: c for c in evidence}
+    blocks = []
+    for part, numbers in zip(split.parts, split.found.numbers, strict=True):
+        quotes = [by_n[n] for n in numbers if n in by_n]
+        if quotes:
+            blocks.append(f"关于“{part.rstrip('？?。')}”的资料：\n{evidence_block(quotes)}")
+    listed = "；".join(f"{i}. {p.rstrip('？?。')}" for i, p in enumerate(split.parts, start=1))
+    asked = (f"{model_question(question)}（共 {len(split.parts)} 个部分：{listed}。"
+             "请逐一回答，每部分句末标注所依据的资料编号）")
+    return {"context": "\n\n".join(blocks), "question": asked}
+
+
 def generation_chain(chat_model: Any) -> Any:
     from langchain_core.output_parsers import StrOutputParser
 
@@ -120,15 +145,25 @@ def ask_stream(
     if not kb.is_open:
         with timer.stage("load"):  # the embedding model, Chroma and BM25: not retrieval time
             kb.open()
+    parts = question_parts(standalone)
+    split: PartSplit | None = None
     with timer.stage("retrieve"):
-        hits = search(kb, standalone, k, region, sources)
-        picked = select_evidence(kb, standalone, hits, settings.evidence_k)
+        if parts:
+            split, hits = split_evidence(kb, parts, k, region, sources)
+            picked = list(split.found.evidence)
+        else:
+            hits = list(search(kb, standalone, k, region, sources))
+            picked = select_evidence(kb, standalone, hits, settings.evidence_k)
     evidence = tuple(e.citation for e in picked)
     base = Answer(question=question, text="", citations=(), llm=choice.label, retrieved=tuple(hits),
-                  evidence=evidence, standalone_question=standalone, notice=notice, rewritten_by=rewritten_by)
+                  evidence=evidence, standalone_question=standalone, notice=notice, rewritten_by=rewritten_by,
+                  parts=parts)
 
     missing = missing_regions(kb, standalone, sources)
-    if missing or is_weak(max((e.relevance for e in picked), default=None), settings.relevance_threshold):
+    if split is not None and any(split.answered):
+        missing = []  # "乐山和南山区分别…": the parts the articles cover are answered, the others say so
+    if missing or is_weak(max((e.relevance for e in picked), default=None), settings.relevance_threshold) \
+            or (split is not None and not any(split.answered)):
         yield from _refuse(base, missing, picked, timer)
         return
     yield Event("evidence", evidence=evidence)
@@ -138,7 +173,7 @@ def ask_stream(
             chat_model, notice = _load_model(choice, settings)  # after the evidence is on screen
     if chat_model is None:
         timer.mark("generate")
-        yield _final(kb, _evidence_answer(base, notice), timer)
+        yield _final(kb, _evidence_answer(base, notice, split, "unavailable" if notice else ""), timer)
         return
 
     slots = generation_slots(settings.llm_concurrency)
@@ -147,21 +182,27 @@ def ask_stream(
         if not slots.acquire(timeout=settings.llm_queue_timeout_s):
             busy = "模型繁忙（排队超时），以下为根据原文摘录整理的答案。"
             timer.mark("generate")
-            yield _final(kb, _evidence_answer(base, busy), timer)
+            yield _final(kb, _evidence_answer(base, busy, split, "busy"), timer)
             return
     try:
-        yield from _generate(kb, chat_model, base, picked, timer)
+        yield from _generate(kb, chat_model, base, picked, timer, split)
     finally:
         slots.release()
 
 
 def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evidence],
-              timer: Timer) -> Iterator[Event]:
+              timer: Timer, split: PartSplit | None = None) -> Iterator[Event]:
     settings, evidence, standalone = kb.settings, base.evidence, base.standalone_question
     tokens: list[str] = []
+    shown = evidence
+    if settings.model_evidence_k and split is None and not is_cross_case(standalone):
+        shown = evidence[:settings.model_evidence_k]  # one-fact questions: the best passages only
+    inputs = generation_inputs(shown, standalone)
+    if split is not None:
+        inputs = part_inputs(split, evidence, standalone)
     try:
         deadline = time.monotonic() + settings.llm_timeout_s
-        for token in generation_chain(chat_model).stream(generation_inputs(evidence, standalone)):
+        for token in generation_chain(chat_model).stream(inputs):
             if not tokens:
                 timer.mark("first_token")
             tokens.append(token)
@@ -170,11 +211,11 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
                 raise TimeoutError(f"超过 {settings.llm_timeout_s:.0f} 秒")
     except Exception as exc:  # the user still gets the evidence-only answer
         timer.mark("generate")
-        fallback = f"模型生成失败（{type(exc).__name__}: {str(exc)[:120]}），以下为根据原文摘录整理的答案。"
-        yield _final(kb, _evidence_answer(base, fallback), timer)
+        failed = f"模型生成失败（{type(exc).__name__}: {str(exc)[:120]}），以下为根据原文摘录整理的答案。"
+        yield _final(kb, _evidence_answer(base, failed, split, "failed"), timer)
         return
     timer.mark("generate")
-    yield _final(kb, _from_model("".join(tokens), base, picked), timer)
+    yield _final(kb, _from_model("".join(tokens), base, picked, settings.override_refusal_relevance, split), timer)
 
 
 _slots: dict[int, threading.BoundedSemaphore] = {}
@@ -210,24 +251,40 @@ def _refuse(base: Answer, missing: list[str], picked: list[Evidence], timer: Tim
     yield Event("answer", answer=replace(answer, timings_ms=timer.ms()))
 
 
-def _from_model(raw: str, base: Answer, picked: list[Evidence]) -> Answer:
+def _from_model(raw: str, base: Answer, picked: list[Evidence], override_at: float,
+                split: PartSplit | None = None) -> Answer:
     evidence = base.evidence
+    if split is not None:
+        raw = mark_parts(raw, split, evidence)
     parsed = parse_answer(raw, {c.n: c.quote for c in evidence})
     if says_not_found(raw) and not parsed.cited:
+        if max((e.relevance for e in picked), default=0.0) >= override_at:
+            # the evidence is far above the answerable level: show it rather than a refusal it contradicts
+            return _evidence_answer(base, "模型未能从资料中作答，但资料与问题高度相关，以下为根据原文摘录整理的答案。",
+                                    split, "refused_against_evidence")
         related = tuple(e.citation for e in picked[:_RELATED_ON_REFUSAL])
         return replace(base, text=refusal_text([], related), refused=True, citations=related, answered_by="refusal")
     if content_chars(parsed.text) < _MIN_ANSWER_CHARS:
         # e.g. "[1][2]、[3]": marks without a statement
-        return _evidence_answer(base, "模型的回答没有实质内容，以下为根据原文摘录整理的答案。")
+        return _evidence_answer(base, "模型的回答没有实质内容，以下为根据原文摘录整理的答案。", split, "empty")
+    if only_unsupported_numbers(parsed.text):
+        # every claim states a figure its quote does not contain: show the quotes, not a wrong figure
+        return _evidence_answer(base, "模型回答中的数字与所引原文不符，以下为根据原文摘录整理的答案。",
+                                split, "unsupported_numbers")
     by_n = {c.n: c for c in evidence}
     cited = tuple(by_n[n] for n in sorted(parsed.cited))
-    return replace(base, text=parsed.text, citations=cited, flagged=parsed.flagged, answered_by="model")
+    answer = replace(base, text=parsed.text, citations=cited, flagged=parsed.flagged, answered_by="model")
+    return complete_parts(answer, split) if split is not None else answer
 
 
-def _evidence_answer(base: Answer, notice: str) -> Answer:
-    """The evidence-only answer (quotes grouped by article and place), with ``notice`` saying why."""
-    return replace(base, text=compose_answer(base.standalone_question, base.evidence), citations=base.evidence,
-                   notice=notice, answered_by="evidence")
+def _evidence_answer(base: Answer, notice: str, split: PartSplit | None = None, fallback: Fallback = "") -> Answer:
+    """The evidence-only answer (quotes grouped by article and place, or by part), with ``notice`` saying why."""
+    if split is not None:
+        text = compose_parts(split.parts, base.evidence, split.found.numbers, split.answered)
+    else:
+        text = compose_answer(base.standalone_question, base.evidence)
+    return replace(base, text=text, citations=base.evidence, notice=notice, answered_by="evidence",
+                   fallback=fallback)
 
 
 def _final(kb: KnowledgeBase, answer: Answer, timer: Timer) -> Event:

@@ -30,6 +30,7 @@ FLAG = "（未注明出处）"
 NUMBER_FLAG = "（数字未见于所引原文）"
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MIN_CLAIM_CHARS = 8  # shorter sentences ("综上所述：") are connectives, not claims
+_MIN_ANSWER_CLAIM = 4  # "807名[1]" states something
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,18 @@ def content_chars(text: str) -> int:
     return len(_CLAIM_CHARS.findall(bare))
 
 
+def number_strings(text: str) -> set[str]:
+    """The figures written in ``text`` ("807", "3.5"), marks left out."""
+    return set(_NUMBER.findall(_MARK.sub("", text)))
+
+
+def has_mark(text: str) -> bool:
+    return _MARK.search(text) is not None
+
+
 def _numbers_unsupported(sentence: str, quotes: Sequence[str]) -> bool:
-    stated = set(_NUMBER.findall(_MARK.sub("", sentence)))
     found = {n for q in quotes for n in _NUMBER.findall(q)}
-    return bool(stated - found)
+    return bool(number_strings(sentence) - found)
 
 
 def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> ParsedAnswer:
@@ -103,6 +112,15 @@ def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> Pars
         pieces.append(gap + new)
     pieces.append(moved[last:])
     return ParsedAnswer("".join(pieces), tuple(cited), tuple(dropped), tuple(flagged))
+
+
+def only_unsupported_numbers(text: str) -> bool:
+    """True when every claim of a parsed answer was flagged for a number its cited quote does not contain."""
+    flagged = []
+    for s, e in sentence_spans(text):
+        if content_chars(text[s:e]) >= _MIN_ANSWER_CLAIM:  # flags themselves count as no content
+            flagged.append(NUMBER_FLAG in text[s:e + len(NUMBER_FLAG)])
+    return bool(flagged) and all(flagged)
 
 
 def verify_quotes(citations: Sequence[Citation], text_of: Callable[[str], str | None]) -> list[Citation]:

@@ -9,6 +9,8 @@ with its mark, so nothing is claimed that the articles do not say.
 when there is nearby material, lists it under a label that says it is only
 related, not an answer.
 
+``compose_parts`` does the same part by part for a multi-part question.
+
 Deliberately not here: deciding *whether* to refuse (``rag.refusal``).
 """
 
@@ -56,6 +58,25 @@ def compose_answer(question: str, evidence: Sequence[Citation]) -> str:
         lines.append(f"{numeral}、{place_of(group[0])}（《{group[0].title}》）")
         lines.extend(f"- {c.quote}[{c.n}]" for c in group)
     return "\n".join(lines)
+
+
+def compose_parts(parts: Sequence[str], evidence: Sequence[Citation], numbers: Sequence[Sequence[int]],
+                  found: Sequence[bool]) -> str:
+    """A multi-part question answered part by part from quotes; a part without evidence says so."""
+    by_n = {c.n: c for c in evidence}
+    lines = [f"这个问题包含 {len(parts)} 个部分，分别据资料回答如下："]
+    for i, part in enumerate(parts):
+        numeral = _NUMERALS[i] if i < len(_NUMERALS) else str(i + 1)
+        lines.append(f"{numeral}、{part}")
+        cited = [by_n[n] for n in numbers[i] if n in by_n] if found[i] else []
+        if not cited:
+            lines.append(f"- {missing_part_text(part)}")
+        lines.extend(f"- 《{c.title}》（{place_of(c)}）：{c.quote}[{c.n}]" for c in cited)
+    return "\n".join(lines)
+
+
+def missing_part_text(part: str) -> str:
+    return f"资料中没有找到能回答“{part.rstrip('？?。')}”的内容。"
 
 
 def refusal_text(missing_places: Sequence[str], related: Sequence[Citation]) -> str:

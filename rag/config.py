@@ -118,6 +118,21 @@ class Settings(BaseSettings):
             "calibrated on the gold set with bench/calibrate_refusal.py."
         ),
     )
+    model_evidence_k: int = Field(
+        default=3, ge=0,
+        description=(
+            "Most passages given to the model for a question about one thing (the best first; all of them "
+            "for cross-place and multi-part questions); 0 gives it every evidence passage. 3 measured as "
+            "accurate as 6 on crud and rgb, and 2 s faster to a finished answer on crud."
+        ),
+    )
+    override_refusal_relevance: float = Field(
+        default=0.85, ge=0, le=1,
+        description=(
+            "When the model answers 资料中没有找到 but the best evidence's relevance is at least this, "
+            "give the evidence-only answer with a notice instead of a refusal (1 turns this off)."
+        ),
+    )
     llm: str = Field(
         default="local",
         description="Answer provider: 'local', 'local:<model id|0.5b|1.5b|file.gguf>', "

@@ -16,6 +16,9 @@ relevance is under the calibrated ``relevance_threshold``. Passages much less
 relevant than the best are dropped, so a one-fact question gets one or two
 quotes rather than a pile.
 
+``select_part_evidence`` does the same for each part of a multi-part question
+(``rag.parts``) and merges the parts' quotes so that every part keeps its own.
+
 Deliberately not here: embedding individual sentences (too slow on this CPU
 for an answer that must show evidence within a second) or any LLM call.
 """
@@ -23,7 +26,7 @@ for an answer that must show evidence within a second) or any LLM call.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.intent import Intent, question_intent
 from rag.keyword import tokenize
@@ -139,3 +142,56 @@ def select_evidence(
         )
         chosen.append(Evidence(citation, round(relevance, 4), round(cov, 4), chunk.chunk_id))
     return chosen
+
+
+@dataclass(frozen=True)
+class PartEvidence:
+    """Evidence for a multi-part question: the merged numbered quotes and, per part, its numbers."""
+
+    evidence: tuple[Evidence, ...]
+    numbers: tuple[tuple[int, ...], ...]  # per part, the numbers of its quotes, best first
+    best: tuple[float, ...]  # per part, the relevance of its best quote (0 when none)
+
+
+def select_part_evidence(kb: KnowledgeBase, parts: Sequence[str], hits_per_part: Sequence[Sequence[SearchHit]],
+                         limit: int) -> PartEvidence:
+    """Each part's best quotes, taken in turn (every part's first, then every part's second…).
+
+    A quote that another part already took is shared, not repeated; every part keeps at
+    least its best quote even when ``limit`` is small.
+    """
+    per_part = max(2, limit // max(1, len(parts)))
+    lists = [select_evidence(kb, part, hits, per_part + 1) for part, hits in zip(parts, hits_per_part, strict=True)]
+    lists = [_own(candidates, i, parts)[:per_part] for i, candidates in enumerate(lists)]
+    chosen: list[Evidence] = []
+    numbers: list[list[int]] = [[] for _ in parts]
+    for rank in range(per_part):
+        for i, candidates in enumerate(lists):
+            if rank >= len(candidates) or (rank > 0 and len(chosen) >= max(limit, len(parts))):
+                continue
+            e = candidates[rank]
+            c = e.citation
+            same = next((x for x in chosen if x.citation.source == c.source
+                         and x.citation.start < c.end and c.start < x.citation.end), None)
+            if same is None:
+                same = replace(e, citation=replace(c, n=len(chosen) + 1))
+                chosen.append(same)
+            if same.citation.n not in numbers[i]:
+                numbers[i].append(same.citation.n)
+    best = tuple(max((e.relevance for e in candidates), default=0.0) for candidates in lists)
+    return PartEvidence(tuple(chosen), tuple(tuple(n) for n in numbers), best)
+
+
+def _own(candidates: list[Evidence], i: int, parts: Sequence[str]) -> list[Evidence]:
+    """Part ``i``'s quotes without those about another part: a quote (with its title and places) that names
+    only another part's own words ("自贡" for the 乐山 part) answers that part, not this one."""
+    words = [set(tokenize(p)) for p in parts]
+    mine = words[i] - set().union(*(w for j, w in enumerate(words) if j != i))
+    others = set().union(*(w - words[i] for j, w in enumerate(words) if j != i))
+    kept = []
+    for e in candidates:
+        c = e.citation
+        seen = set(tokenize(f"{c.title} {' '.join(c.regions)} {c.quote}"))
+        if not (seen & others and not seen & mine):
+            kept.append(e)
+    return kept

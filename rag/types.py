@@ -16,6 +16,9 @@ EventKind = Literal["evidence", "waiting", "token", "answer"]  # steps of a stre
 ProviderKind = Literal["local", "openai", "none"]  # answer providers (``rag.llm``)
 RewriteSource = Literal["model", "rule", ""]  # who made a follow-up standalone ("" = not a follow-up)
 AnswerPath = Literal["model", "evidence", "refusal"]  # what produced an answer's final text
+# Why the evidence-only answer replaced or completed the model's ("" when it did not):
+Fallback = Literal["", "unavailable", "busy", "failed", "empty", "refused_against_evidence", "unsupported_numbers",
+                   "missing_parts"]
 SourceKind = Literal["文章", "公文"]  # what a stored document is: an article, or an official document (公文)
 SOURCE_KINDS: tuple[SourceKind, ...] = ("文章", "公文")
 
@@ -238,7 +241,9 @@ class Answer:
     the subset the answer actually cites. ``flagged`` lists claims that carried
     no valid citation mark; ``notice`` says why an answer was degraded (e.g.
     the model failed and the evidence-only answer was given instead); ``answered_by``
-    what produced the final text: the model, the evidence-only composition, or a refusal.
+    what produced the final text: the model, the evidence-only composition, or a refusal;
+    ``fallback`` why evidence replaced or completed the model's text; ``parts`` the
+    questions a multi-part question was split into (``rag.parts``), each answered.
     """
 
     question: str
@@ -254,6 +259,8 @@ class Answer:
     notice: str = ""
     rewritten_by: RewriteSource = ""
     answered_by: AnswerPath = "evidence"
+    fallback: Fallback = ""
+    parts: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The one serialized form of an answer: ``rag ask --json`` (documented in the README).
@@ -274,6 +281,8 @@ class Answer:
             "notice": self.notice,
             "rewritten_by": self.rewritten_by,
             "answered_by": self.answered_by,
+            "fallback": self.fallback,
+            "parts": list(self.parts),
         }
 
 

@@ -240,3 +240,41 @@ def test_cli_eval_on_a_folder_dataset_builds_its_own_knowledge_base(tmp_path):
     assert "accuracy" in result.stdout and (out / "report.html").is_file()
     bad = rag(tmp_path / "data", "eval", "compare", str(out))
     assert bad.returncode != 0 and "rag eval compare" in bad.stderr
+
+
+def test_cli_eval_of_a_question_file_over_a_docs_folder_scores_every_needed_source(tmp_path):
+    """``--docs`` pairs a question file with documents; a multi-part item must cite each part's article."""
+    from tests.test_cli import rag
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "doc-a.txt").write_text("青松县红色驿站\n青松县委组织部推行计划，全县共建成红色驿站316个。",
+                                    encoding="utf-8")
+    (docs / "doc-b.txt").write_text("白桦镇红色驿站\n白桦镇党委推行计划，全镇共建成红色驿站45个。", encoding="utf-8")
+    questions = tmp_path / "multi.jsonl"
+    questions.write_text(
+        '{"id": "m1", "user_input": "青松县和白桦镇分别建成了多少个红色驿站？", "reference": "316个；45个",'
+        ' "answer_spec": [["316个"], ["45个"]], "sources": ["doc-a", "doc-b"], "kind": "multi_part"}\n',
+        encoding="utf-8")
+    out = tmp_path / "out"
+    result = rag(tmp_path / "data", "eval", str(questions), "--docs", str(docs), "--llm", "none", "--out", str(out),
+                 "--kb-cache", str(tmp_path / "kb-cache"))
+    assert result.returncode == 0, result.stderr
+    row = json.loads((out / "results.jsonl").read_text(encoding="utf-8"))
+    assert row["parts"] == ["青松县建成了多少个红色驿站？", "白桦镇建成了多少个红色驿站？"]
+    assert row["metrics"]["accuracy"] == 1.0 and row["metrics"]["cites_every_source"] == 1.0
+    missing = rag(tmp_path / "data", "eval", str(questions), "--docs", str(tmp_path / "nope"), "--llm", "none")
+    assert missing.returncode != 0 and "文档目录不存在" in missing.stderr
+
+
+def test_every_needed_source_is_scored_only_for_multi_document_items():
+    from eval.datasets import EvalItem
+    from eval.runner import score
+    from rag.types import Answer, Citation
+
+    cite = Citation(n=1, source="doc-a.txt", title="t", regions=(), quote="316个", start=0, end=4)
+    answer = Answer(question="q", text="316个[1]", citations=(cite,))
+    multi = EvalItem(id="m", question="q", references=("316个",), sources=("doc-a", "doc-b"), kind="multi_part")
+    single = EvalItem(id="s", question="q", references=("316个",), sources=("doc-a", "doc-b"), kind="fact")
+    assert score(multi, answer, ["doc-a"], lambda s: "316个")["cites_every_source"] == 0.0
+    assert "cites_every_source" not in score(single, answer, ["doc-a"], lambda s: "316个")

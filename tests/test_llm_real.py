@@ -207,3 +207,15 @@ def test_knowledge_base_retriever_runs_inside_an_lcel_chain(sample_kb, small_mod
              | prompt | chat_model | StrOutputParser())
     reply = chain.invoke("乐山市从机关事业单位选派了多少名党建指导员？")
     assert "807" in shown[0] and reply.strip()
+
+
+def test_local_model_answers_every_part_of_a_multi_part_question(sample_kb, small_model):
+    """Each part's article is cited: by the model, or by the quote added for a part it left out."""
+    answer = ask(sample_kb, "乐山和自贡分别选派了多少名党建指导员？", llm="local:0.5b")
+    assert answer.parts == ("乐山选派了多少名党建指导员？", "自贡选派了多少名党建指导员？")
+    assert not answer.refused
+    _check_citations(sample_kb, answer)
+    assert {LESHAN, "002_c1bd32abbb7e348e.txt"} <= {c.source for c in answer.citations}
+    assert (answer.answered_by, answer.fallback) in {("model", ""), ("model", "missing_parts"),
+                                                     ("evidence", "unsupported_numbers"),
+                                                     ("evidence", "refused_against_evidence")}

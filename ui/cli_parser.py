@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="只评测前 N 题")
     p.add_argument("--out", help="输出目录（默认 eval_out/数据集-模型-时间）")
     p.add_argument("--kb-cache", help="自带文档的数据集的知识库缓存目录")
+    p.add_argument("--docs", help="问题文件所用的文档目录（如共享评测集的 docs/），不给则用当前知识库")
     p.set_defaults(command="eval")
 
     p = sub.add_parser("check", help="检查并修复清单、向量库与关键词索引的一致性")

@@ -1,0 +1,182 @@
+"""Multi-part questions: "乐山和自贡分别选派了多少名党建指导员？" asks two questions.
+
+``question_parts`` finds a coordination of like items — places, years, titles in
+《》, named entities, or any nouns when the question says 分别/各自 — and
+returns one standalone question per item, the coordination replaced by that
+item ("乐山选派了多少名党建指导员？", "自贡选派了多少名党建指导员？"). The answer
+chain retrieves evidence for each part so a part whose passage ranks low for the
+whole question is not lost, and checks that every part is answered.
+
+The items must be alike so that "党建和业务如何融合？" (one question about two
+things) stays whole: without 分别/各自, both sides of the 和 must be places, years,
+《titles》 or named entities (jieba's nr/ns/nt/nz tags).
+
+Deliberately not here: retrieval and answering (``rag.chain``, ``rag.evidence``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rag.regions import load_gazetteer
+
+_CONJUNCTIONS = ("以及", "和", "与", "及", "、", "跟", "同")
+_EACH = re.compile(r"分别|各自")
+_YEAR = re.compile(r"\d{4}年(?:度)?|\d{1,2}月份?")
+_TITLE = re.compile(r"《[^《》]{1,30}》")
+_LEAD_OF_ITEM = re.compile(r"(?:^|(?<=[，,：:]))[^，,。？?的和与及、\s在对]{1,6}$")
+_REST_OF_ITEM = re.compile(r"[^，,。？?的和与及、\s]{1,5}?(?=分别|各自)")
+_MEASURE_HEAD = re.compile(r"(?:率|量|额|数|值|比例|比重|占比|价格|规模|人次)$")
+_NAMED = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "eng"}
+# "A和B会晤…" is one event of two parties, not two questions (unless 分别 says so).
+_JOINT = re.compile(r".{0,6}?(会晤|会谈|会见|通话|合作|共同|联合|签署|签订|之间|对阵|交锋|相比|比较|哪个|谁更|"
+                    r"关系|差距|区别)")
+MAX_PARTS = 4
+
+
+@dataclass(frozen=True)
+class _Item:
+    start: int
+    end: int
+    kind: str  # place / year / title / named / noun
+    tokens: int = 1
+
+
+def _posseg(question: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, word, flag) of jieba's part-of-speech tokens."""
+    import jieba.posseg as pseg
+
+    out, pos = [], 0
+    for token in pseg.lcut(question):
+        out.append((pos, pos + len(token.word), token.word, token.flag))
+        pos += len(token.word)
+    return out
+
+
+@lru_cache(maxsize=256)
+def question_parts(question: str) -> tuple[str, ...]:
+    """One question per coordinated item, or ``()`` when ``question`` asks about one thing."""
+    q = question.strip()
+    each = _EACH.search(q)
+    items = _coordinated_items(q)
+    if items and (each is None or not re.search(r"\d", q[items[-1].end:each.start()])):
+        head, tail = q[:items[0].start], _EACH.sub("", q[items[-1].end:], count=1)
+        parts = [f"{head}{q[i.start:i.end]}{tail}" for i in items]
+    elif each is not None:  # "上海2021年的GDP和2022年中国研发经费总投入分别是多少": whole phrases
+        parts = _phrase_parts(q, each)
+    else:
+        return ()
+    unique = tuple(dict.fromkeys(parts))
+    return unique if 2 <= len(unique) <= MAX_PARTS else ()
+
+
+def _phrase_parts(q: str, each: re.Match[str]) -> list[str]:
+    """"A和B分别…" where A and B are unlike phrases: one question per phrase, each with the predicate.
+
+    A shared "的X" on the last phrase goes to the others too when they are as short as its own
+    item and lack X ("北京冬奥会和冬残奥会的吉祥物" → "北京冬奥会的吉祥物"), not when they already have it
+    ("2022年全国棉花产量和塔里木油田2021年的油气产量").
+    """
+    start = max(q.rfind(mark, 0, each.start()) for mark in "，,：:；;") + 1
+    body, tail = q[start:each.start()], q[each.end():]
+    cuts = [(s, e) for s, e, word, flag in _posseg(body) if word in _CONJUNCTIONS and (flag == "c" or word == "、")]
+    bounds = [0, *[x for cut in cuts for x in cut], len(body)]
+    pieces = [body[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2)]
+    last = pieces[-1]
+    sizes = [len(p) for p in pieces[:-1]] + [len(last.split("的")[0])]
+    if len(pieces) < 2 or min(sizes) < 3 or max(sizes) > 2 * min(sizes):
+        return []  # "冠军和亚军": a shared word, not whole phrases
+    measure = _MEASURE_HEAD.search(last)
+    if measure and "的" not in last and not any(p.endswith(measure.group()) for p in pieces[:-1]):
+        return []  # "非公企业、社会组织党组织覆盖率": the 覆盖率 of both
+    if "的" in last:
+        d = last.index("的")
+        shared, head_word = last[d:], _posseg(last[d:])[-1][2]
+        pieces = [p + shared if "的" not in p and len(p) <= d + 2 and head_word not in p else p
+                  for p in pieces[:-1]] + [last]
+    return [f"{q[:start]}{p}{tail}" for p in pieces]
+
+
+def _coordinated_items(q: str) -> list[_Item]:
+    """The longest run of like items joined by conjunctions."""
+    each = bool(_EACH.search(q))
+    spans = _typed_spans(q, each)
+    best: list[_Item] = []
+    for i, first in enumerate(spans):
+        run = [first]
+        for nxt in spans[i + 1:]:
+            gap = q[run[-1].end:nxt.start]
+            if gap not in _CONJUNCTIONS or not _alike(run[-1], nxt, each):
+                break
+            run.append(nxt)
+        if len(run) > len(best):
+            best = run
+    if len(best) < 2 or (not each and _JOINT.match(q, best[-1].end)):
+        return []
+    lead = _LEAD_OF_ITEM.search(q, 0, best[0].start) if each else None
+    if lead and not any(i.kind == "year" and lead.start() < i.end for i in spans):
+        first = best[0]  # "首都" (jieba: an adverb) + "互联网协会党委", "上饶经" + "开区"
+        best[0] = _Item(lead.start(), first.end, first.kind, first.tokens + 1)
+    rest = _REST_OF_ITEM.match(q, best[-1].end) if each else None
+    if rest:  # "上饶" + "经开区" (jieba: 经/p 开区/ns) up to 分别
+        last = best[-1]
+        best[-1] = _Item(last.start, rest.end(), last.kind, last.tokens + 1)
+    if any(i.kind == "noun" for i in best) and not q[best[-1].start:best[-1].end].startswith(_places(q)):
+        counts = {i.tokens for i in best}
+        if max(counts) - min(counts) > 1:
+            return []  # "世界杯冠军和亚军", "非公企业、社会组织党组织覆盖率": a shared word, not two items
+    return best
+
+
+def _places(q: str) -> tuple[str, ...]:
+    return tuple(alias for _, alias, _ in load_gazetteer().mentions(q)) or ("\0",)
+
+
+def _alike(a: _Item, b: _Item, each: bool) -> bool:
+    if a.kind == b.kind and a.kind != "noun":
+        return True
+    # with 分别/各自 any two nouns are parallel items, but not a noun and a year or a title
+    return each and not {a.kind, b.kind} & {"year", "title"}
+
+
+def _typed_spans(q: str, each: bool) -> list[_Item]:
+    """Candidate items in order: places, years, titles, then jieba's named entities and (with 分别) nouns."""
+    taken: list[_Item] = []
+
+    def add(start: int, end: int, kind: str) -> None:
+        if not any(start < t.end and t.start < end for t in taken):
+            taken.append(_Item(start, end, kind))
+
+    for m in _TITLE.finditer(q):
+        add(m.start(), m.end(), "title")
+    for m in _YEAR.finditer(q):
+        add(m.start(), m.end(), "year")
+    for pos, alias, _ in load_gazetteer().mentions(q):
+        add(pos, pos + len(alias), "place")
+    for start, end, word, flag in _posseg(q):
+        if word in _CONJUNCTIONS or not re.search(r"[\u4e00-\u9fffA-Za-z]", word):
+            continue
+        if flag in _NAMED:
+            add(start, end, "named")
+        elif each and (flag.startswith(("n", "j", "v")) or flag in {"t", "b"}):
+            add(start, end, "noun")
+    taken.sort(key=lambda t: t.start)
+    return _merged_nouns(q, taken, each)
+
+
+def _merged_nouns(q: str, items: list[_Item], each: bool) -> list[_Item]:
+    """Adjacent tokens with nothing between them form one item ("冬" + "残奥会" → "冬残奥会"; with 分别
+    also a place and its nouns: "上饶" + "经开区")."""
+    out: list[_Item] = []
+    for item in items:
+        if out and out[-1].end == item.start and q[out[-1].start:item.end] not in _CONJUNCTIONS:
+            prev = out[-1]
+            nouns = ("noun", "named", "place") if each else ("noun", "named")
+            if prev.kind in nouns and item.kind in nouns and not (prev.kind == item.kind == "place"):
+                kind = "named" if prev.kind == item.kind == "named" else "noun"
+                out[-1] = _Item(prev.start, item.end, kind, prev.tokens + item.tokens)
+                continue
+        out.append(item)
+    return out

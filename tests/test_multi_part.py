@@ -1,0 +1,115 @@
+"""Multi-part questions and the model's answer checked against the evidence (issue 15).
+
+Splitting is pure logic (``rag.parts``); everything else runs through the real sample
+knowledge base (Chroma, BM25, the embedding model). The chat model is a LangChain fake
+where the test needs the model to say one exact thing (refuse, state a wrong figure,
+answer only one part); ``tests/test_llm_real.py`` runs a multi-part question through the
+real local model.
+"""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from rag.chain import ask
+from rag.citations import parse_answer
+from rag.parts import question_parts
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("乐山和自贡分别选派了多少名党建指导员？", ("乐山选派了多少名党建指导员？", "自贡选派了多少名党建指导员？")),
+    ("2021年香港和澳门的GDP增长率", ("2021年香港的GDP增长率", "2021年澳门的GDP增长率")),
+    ("乐山、自贡和南山区是怎么做楼宇党建的",
+     ("乐山是怎么做楼宇党建的", "自贡是怎么做楼宇党建的", "南山区是怎么做楼宇党建的")),
+    ("2021年和2022年全国棉花产量分别是多少", ("2021年全国棉花产量是多少", "2022年全国棉花产量是多少")),
+    ("《流浪地球2》和《满江红》的票房分别是多少", ("《流浪地球2》的票房是多少", "《满江红》的票房是多少")),
+    ("上饶经开区和自贡高新区分别受理了多少个企业问题？",
+     ("上饶经开区受理了多少个企业问题？", "自贡高新区受理了多少个企业问题？")),
+    ("上海2021年的GDP和2022年中国研发经费总投入分别是多少？",
+     ("上海2021年的GDP是多少？", "2022年中国研发经费总投入是多少？")),
+    ("北京冬奥会和冬残奥会的吉祥物分别是什么", ("北京冬奥会的吉祥物是什么", "冬残奥会的吉祥物是什么")),
+])
+def test_a_question_about_several_like_things_is_split_into_one_question_each(question, parts):
+    assert question_parts(question) == parts
+
+
+@pytest.mark.parametrize("question", [
+    "党建和业务如何融合？",  # one question about two things
+    "上饶经开区是如何推动党建和群团工作融合的？",
+    "习近平和拜登会晤讨论了什么",  # one event of two parties
+    "自贡市非公企业、社会组织党组织覆盖率分别是多少？",  # the 覆盖率 of both, asked as one (gold set)
+    "2022年卡塔尔世界杯冠军和亚军分别是谁",  # a shared modifier the split would lose
+    "上饶经开区单独建立了多少个党支部和联合党支部？",
+    "其他地方是怎么选派党建指导员的？",
+])
+def test_a_question_about_one_thing_is_not_split(question):
+    assert question_parts(question) == ()
+
+
+def test_each_part_gets_its_own_article_in_the_evidence_answer(sample_kb):
+    answer = ask(sample_kb, "乐山和自贡分别选派了多少名党建指导员？", llm="none")
+    assert answer.parts == ("乐山选派了多少名党建指导员？", "自贡选派了多少名党建指导员？")
+    first, second = answer.text.split("二、")
+    assert "807名" in first and "72名" not in first  # 自贡's quote is not shown as 乐山's answer
+    assert "72名" in second
+    assert {c.source for c in answer.citations} >= {"003_cb9038ba9ea812d0.txt", "002_c1bd32abbb7e348e.txt"}
+    assert answer.to_json()["parts"] == list(answer.parts)
+
+
+def test_a_part_about_a_place_the_articles_do_not_cover_says_so_and_the_rest_is_answered(sample_kb):
+    answer = ask(sample_kb, "乐山市和深圳市南山区分别选派了多少名党建指导员？", llm="none")
+    assert not answer.refused
+    assert "807名" in answer.text
+    assert "资料中没有找到能回答“深圳市南山区选派了多少名党建指导员”的内容" in answer.text
+
+
+def test_a_part_the_model_left_out_is_completed_from_its_quote(sample_kb):
+    model = FakeListChatModel(responses=["乐山市选派807名党建指导员[1]。"])
+    answer = ask(sample_kb, "乐山和自贡分别选派了多少名党建指导员？", chat_model=model, llm="local")
+    assert answer.answered_by == "model" and answer.fallback == "missing_parts"
+    assert answer.text.startswith("乐山市选派807名党建指导员[1]。")
+    assert "关于“自贡选派了多少名党建指导员”，原文：" in answer.text and "72名" in answer.text
+    assert "补上原文摘录" in answer.notice
+    assert len({c.source for c in answer.citations}) == 2
+
+
+def test_a_model_refusal_the_strong_evidence_contradicts_gives_the_evidence(sample_kb):
+    model = FakeListChatModel(responses=["资料中没有找到相关内容。"] * 2)
+    question = "乐山市从机关事业单位选派了多少名党建指导员？"
+    answer = ask(sample_kb, question, chat_model=model, llm="local")
+    assert not answer.refused and answer.answered_by == "evidence"
+    assert answer.fallback == "refused_against_evidence" and "807名" in answer.text
+    off = sample_kb.settings.model_copy(update={"override_refusal_relevance": 1.0})
+    from rag.knowledge import KnowledgeBase
+
+    strict = ask(KnowledgeBase(off), question, chat_model=model, llm="local")
+    assert strict.refused and strict.answered_by == "refusal"
+
+
+def test_a_wrong_figure_that_is_the_whole_answer_is_replaced_by_the_quotes(sample_kb):
+    model = FakeListChatModel(responses=["乐山市选派了870名党建指导员[1]。"])
+    answer = ask(sample_kb, "乐山市从机关事业单位选派了多少名党建指导员？", chat_model=model, llm="local")
+    assert answer.answered_by == "evidence" and answer.fallback == "unsupported_numbers"
+    assert "870" not in answer.text and "807名" in answer.text
+    assert "数字与所引原文不符" in answer.notice
+
+
+def test_a_wrong_figure_beside_a_supported_claim_is_only_flagged():
+    parsed = parse_answer("乐山选派807名党建指导员[1]。另有870名[1]。", {1: "选派807名党建指导员"})
+    from rag.citations import only_unsupported_numbers
+
+    assert not only_unsupported_numbers(parsed.text)
+    assert only_unsupported_numbers(parse_answer("另有870名党建指导员[1]。", {1: "选派807名"}).text)
+
+
+def test_unmarked_lines_about_one_part_get_that_parts_mark_only_when_the_quote_holds_their_figures(sample_kb):
+    model = FakeListChatModel(responses=["乐山：807名党建指导员\n自贡：72名党建指导员",
+                                         "乐山：807名党建指导员\n自贡：70名党建指导员"])
+    question = "乐山和自贡分别选派了多少名党建指导员？"
+    marked = ask(sample_kb, question, chat_model=model, llm="local")
+    assert marked.text == "乐山：807名党建指导员[1]\n自贡：72名党建指导员[2]" and marked.fallback == ""
+    assert [c.source for c in marked.citations] == ["003_cb9038ba9ea812d0.txt", "002_c1bd32abbb7e348e.txt"]
+    wrong = ask(sample_kb, question, chat_model=model, llm="local")
+    assert "自贡：70名党建指导员（未注明出处）" in wrong.text  # no quote of 自贡 says 70: not marked
+    assert wrong.fallback == "missing_parts" and "72名" in wrong.text.split("关于“自贡")[1]
