@@ -290,10 +290,10 @@ def test_local_model_streams_an_answer(page):
 def test_follow_up_after_a_refusal_keeps_the_topic_with_the_local_model(page):
     """The chat case of issue 15: after a refused 南山区 question, "那乐山呢？" asks about 乐山's 党建指导员
     (it was answered about 乐山's 党建联盟 when the model rewrote it from whole answer texts)."""
-    page.get_by_label(re.compile("本地模型")).check()
-    ask(page, "其他地方是怎么做楼宇党建的？")
+    ask(page, "其他地方是怎么做楼宇党建的？")  # its case table is the slow part with a model; not under test
     refused = ask(page, "深圳市南山区是怎么做党建指导员工作的？")
     assert "资料中没有找到" in refused.locator(".answer").inner_text()
+    page.get_by_label(re.compile("本地模型")).check()  # the model is there when the follow-up is rewritten
     turn = ask(page, "那乐山呢？")
     evidence = turn.locator(".ev")
     assert "乐山" in evidence.first.locator(".meta").inner_text()
