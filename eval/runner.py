@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -115,19 +116,16 @@ def summarize(rows: list[ScoredRow], kinds: tuple[str, ...] = ()) -> dict[str, A
         return out
 
     summary: dict[str, Any] = {"overall": block(rows)}
-    paths: dict[str, int] = {}
-    for r in rows:  # which path produced each final answer (model, evidence, refusal)
-        path = str(r.answer.get("answered_by", ""))
-        paths[path] = paths.get(path, 0) + 1
-    summary["answered_by"] = dict(sorted(paths.items()))
-    fallbacks: dict[str, int] = {}
-    for r in rows:  # why evidence replaced or completed the model's text (Answer.fallback)
-        if reason := str(r.answer.get("fallback", "")):
-            fallbacks[reason] = fallbacks.get(reason, 0) + 1
-    summary["fallback"] = dict(sorted(fallbacks.items()))
+    summary["answered_by"] = _tally(rows, "answered_by")  # which path produced each final answer
+    summary["fallback"] = {k: n for k, n in _tally(rows, "fallback").items() if k}  # why evidence was used
     if len(kinds) > 1:
         summary["by_kind"] = {kind: block([r for r in rows if r.kind == kind]) for kind in kinds}
     return summary
+
+
+def _tally(rows: list[ScoredRow], field: str) -> dict[str, int]:
+    """How many rows' answer records have each value of ``field``, by value."""
+    return dict(sorted(Counter(str(r.answer.get(field, "")) for r in rows).items()))
 
 
 def run_eval(dataset: Dataset, kb: KnowledgeBase, out_dir: Path, *, llm: str | None = None, k: int | None = None,

@@ -40,8 +40,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rag.citations import content_chars, only_unsupported_numbers, parse_answer, verify_quotes
-from rag.compose import compose_answer, compose_parts, place_of, refusal_text
+from rag.citations import content_chars, parse_answer, verify_quotes
+from rag.compose import compose_answer, compose_parts, part_topic, place_of, refusal_text
 from rag.config import Settings
 from rag.evidence import Evidence, select_evidence
 from rag.knowledge import KnowledgeBase
@@ -104,8 +104,8 @@ def part_inputs(split: PartSplit, evidence: Sequence[Citation], question: str) -
     for part, numbers in zip(split.parts, split.found.numbers, strict=True):
         quotes = [by_n[n] for n in numbers if n in by_n]
         if quotes:
-            blocks.append(f"关于“{part.rstrip('？?。')}”的资料：\n{evidence_block(quotes)}")
-    listed = "；".join(f"{i}. {p.rstrip('？?。')}" for i, p in enumerate(split.parts, start=1))
+            blocks.append(f"关于“{part_topic(part)}”的资料：\n{evidence_block(quotes)}")
+    listed = "；".join(f"{i}. {part_topic(p)}" for i, p in enumerate(split.parts, start=1))
     asked = (f"{model_question(question)}（共 {len(split.parts)} 个部分：{listed}。"
              "请逐一回答，每部分句末标注所依据的资料编号）")
     return {"context": "\n\n".join(blocks), "question": asked}
@@ -194,12 +194,12 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
               timer: Timer, split: PartSplit | None = None) -> Iterator[Event]:
     settings, evidence, standalone = kb.settings, base.evidence, base.standalone_question
     tokens: list[str] = []
-    shown = evidence
-    if settings.model_evidence_k and split is None and not is_cross_case(standalone):
-        shown = evidence[:settings.model_evidence_k]  # one-fact questions: the best passages only
-    inputs = generation_inputs(shown, standalone)
     if split is not None:
         inputs = part_inputs(split, evidence, standalone)
+    elif settings.model_evidence_k and not is_cross_case(standalone):
+        inputs = generation_inputs(evidence[:settings.model_evidence_k], standalone)  # one-fact: the best only
+    else:
+        inputs = generation_inputs(evidence, standalone)
     try:
         deadline = time.monotonic() + settings.llm_timeout_s
         for token in generation_chain(chat_model).stream(inputs):
@@ -267,7 +267,7 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence], override_at: flo
     if content_chars(parsed.text) < _MIN_ANSWER_CHARS:
         # e.g. "[1][2]、[3]": marks without a statement
         return _evidence_answer(base, "模型的回答没有实质内容，以下为根据原文摘录整理的答案。", split, "empty")
-    if only_unsupported_numbers(parsed.text):
+    if parsed.only_unsupported_numbers:
         # every claim states a figure its quote does not contain: show the quotes, not a wrong figure
         return _evidence_answer(base, "模型回答中的数字与所引原文不符，以下为根据原文摘录整理的答案。",
                                 split, "unsupported_numbers")

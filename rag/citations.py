@@ -39,6 +39,7 @@ class ParsedAnswer:
     cited: tuple[int, ...]  # valid numbers in order of first use
     dropped: tuple[int, ...]  # numbers the model invented
     flagged: tuple[str, ...]  # claims without a valid mark
+    only_unsupported_numbers: bool = False  # every claim flagged for a figure its cited quote lacks
 
 
 def _replace_marks(text: str, valid: set[int], cited: list[int], dropped: list[int]) -> str:
@@ -92,6 +93,7 @@ def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> Pars
     cited: list[int] = []
     dropped: list[int] = []
     flagged: list[str] = []
+    number_flags: list[bool] = []  # per sentence that states something ("807名[1]"): flagged for its figures?
     moved = _MARKS_AFTER_END.sub(lambda m: m.group(2).strip() + m.group(1), text.strip())
     pieces: list[str] = []
     last = 0
@@ -109,18 +111,12 @@ def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> Pars
         elif quotes and _numbers_unsupported(new, [quotes[n] for n in marks]):
             flagged.append(body)
             new += NUMBER_FLAG
+        if content_chars(body) >= _MIN_ANSWER_CLAIM:
+            number_flags.append(new.endswith(NUMBER_FLAG))
         pieces.append(gap + new)
     pieces.append(moved[last:])
-    return ParsedAnswer("".join(pieces), tuple(cited), tuple(dropped), tuple(flagged))
-
-
-def only_unsupported_numbers(text: str) -> bool:
-    """True when every claim of a parsed answer was flagged for a number its cited quote does not contain."""
-    flagged = []
-    for s, e in sentence_spans(text):
-        if content_chars(text[s:e]) >= _MIN_ANSWER_CLAIM:  # flags themselves count as no content
-            flagged.append(NUMBER_FLAG in text[s:e + len(NUMBER_FLAG)])
-    return bool(flagged) and all(flagged)
+    return ParsedAnswer("".join(pieces), tuple(cited), tuple(dropped), tuple(flagged),
+                        bool(number_flags) and all(number_flags))
 
 
 def verify_quotes(citations: Sequence[Citation], text_of: Callable[[str], str | None]) -> list[Citation]:

@@ -75,8 +75,13 @@ def compose_parts(parts: Sequence[str], evidence: Sequence[Citation], numbers: S
     return "\n".join(lines)
 
 
+def part_topic(part: str) -> str:
+    """A part's question without its end mark, for quoting it in a sentence: “乐山选派了多少名党建指导员”."""
+    return part.rstrip("？?。")
+
+
 def missing_part_text(part: str) -> str:
-    return f"资料中没有找到能回答“{part.rstrip('？?。')}”的内容。"
+    return f"资料中没有找到能回答“{part_topic(part)}”的内容。"
 
 
 def refusal_text(missing_places: Sequence[str], related: Sequence[Citation]) -> str:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from rag.intent import Intent, question_intent
 from rag.keyword import tokenize
 from rag.knowledge import KnowledgeBase
+from rag.parts import distinct_words, part_words
 from rag.regions import load_gazetteer
 from rag.retrieval import is_cross_case
 from rag.text import sentence_spans
@@ -162,7 +163,8 @@ def select_part_evidence(kb: KnowledgeBase, parts: Sequence[str], hits_per_part:
     """
     per_part = max(2, limit // max(1, len(parts)))
     lists = [select_evidence(kb, part, hits, per_part + 1) for part, hits in zip(parts, hits_per_part, strict=True)]
-    lists = [_own(candidates, i, parts)[:per_part] for i, candidates in enumerate(lists)]
+    words = part_words(parts)
+    lists = [_own(candidates, i, words)[:per_part] for i, candidates in enumerate(lists)]
     chosen: list[Evidence] = []
     numbers: list[list[int]] = [[] for _ in parts]
     for rank in range(per_part):
@@ -182,11 +184,10 @@ def select_part_evidence(kb: KnowledgeBase, parts: Sequence[str], hits_per_part:
     return PartEvidence(tuple(chosen), tuple(tuple(n) for n in numbers), best)
 
 
-def _own(candidates: list[Evidence], i: int, parts: Sequence[str]) -> list[Evidence]:
+def _own(candidates: list[Evidence], i: int, words: Sequence[set[str]]) -> list[Evidence]:
     """Part ``i``'s quotes without those about another part: a quote (with its title and places) that names
     only another part's own words ("自贡" for the 乐山 part) answers that part, not this one."""
-    words = [set(tokenize(p)) for p in parts]
-    mine = words[i] - set().union(*(w for j, w in enumerate(words) if j != i))
+    mine = distinct_words(words, i)
     others = set().union(*(w - words[i] for j, w in enumerate(words) if j != i))
     kept = []
     for e in candidates:

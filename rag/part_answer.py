@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from rag.citations import has_mark, number_strings
-from rag.compose import missing_part_text
+from rag.compose import missing_part_text, part_topic
 from rag.evidence import PartEvidence, select_part_evidence
 from rag.keyword import tokenize
 from rag.knowledge import KnowledgeBase
+from rag.parts import distinct_words, part_words
 from rag.refusal import is_weak, missing_regions
 from rag.retrieval import search
 from rag.text import sentence_spans
@@ -62,7 +63,7 @@ def complete_parts(answer: Answer, split: PartSplit) -> Answer:
             added.append(missing_part_text(part))
         elif not cited & set(numbers):
             c = by_n[numbers[0]]
-            added.append(f"关于“{part.rstrip('？?。')}”，原文：{c.quote}[{c.n}]")
+            added.append(f"关于“{part_topic(part)}”，原文：{c.quote}[{c.n}]")
             extra.append(c)
     if not added:
         return answer
@@ -74,15 +75,16 @@ def complete_parts(answer: Answer, split: PartSplit) -> Answer:
 
 def mark_parts(raw: str, split: PartSplit, evidence: Sequence[Citation]) -> str:
     """``raw`` with each unmarked sentence about exactly one part marked with the part's quote that supports it."""
-    words = [set(tokenize(p)) for p in split.parts]
-    own = [w - set().union(*(x for j, x in enumerate(words) if j != i)) for i, w in enumerate(words)]
+    words = part_words(split.parts)
+    own = [distinct_words(words, i) for i in range(len(words))]
     by_n = {c.n: c for c in evidence}
     pieces, last = [], 0
     for start, end in sentence_spans(raw):
         sentence = raw[start:end]
         pieces.append(raw[last:start])
         last = end
-        about = [i for i, w in enumerate(own) if w and set(tokenize(sentence)) & w]
+        said = set(tokenize(sentence))
+        about = [i for i, w in enumerate(own) if w and said & w]
         if has_mark(sentence) or len(about) != 1:
             pieces.append(sentence)
             continue

@@ -17,9 +17,11 @@ Deliberately not here: retrieval and answering (``rag.chain``, ``rag.evidence``)
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.keyword import tokenize
 from rag.regions import load_gazetteer
 
 _CONJUNCTIONS = ("以及", "和", "与", "及", "、", "跟", "同")
@@ -44,6 +46,16 @@ class _Item:
     tokens: int = 1
 
 
+def part_words(parts: Sequence[str]) -> list[set[str]]:
+    """Each part's search tokens."""
+    return [set(tokenize(p)) for p in parts]
+
+
+def distinct_words(words: Sequence[set[str]], i: int) -> set[str]:
+    """The words of part ``i`` that no other part has ("乐山" against "自贡"): what tells the parts apart."""
+    return words[i] - set().union(*(w for j, w in enumerate(words) if j != i))
+
+
 def _posseg(question: str) -> list[tuple[int, int, str, str]]:
     """(start, end, word, flag) of jieba's part-of-speech tokens."""
     import jieba.posseg as pseg
@@ -59,8 +71,10 @@ def _posseg(question: str) -> list[tuple[int, int, str, str]]:
 def question_parts(question: str) -> tuple[str, ...]:
     """One question per coordinated item, or ``()`` when ``question`` asks about one thing."""
     q = question.strip()
+    if not any(c in q for c in _CONJUNCTIONS):
+        return ()  # nothing is coordinated: no need for jieba's part-of-speech model (~1 s to load)
     each = _EACH.search(q)
-    items = _coordinated_items(q)
+    items = _coordinated_items(q, each is not None)
     if items and (each is None or not re.search(r"\d", q[items[-1].end:each.start()])):
         head, tail = q[:items[0].start], _EACH.sub("", q[items[-1].end:], count=1)
         parts = [f"{head}{q[i.start:i.end]}{tail}" for i in items]
@@ -99,9 +113,8 @@ def _phrase_parts(q: str, each: re.Match[str]) -> list[str]:
     return [f"{q[:start]}{p}{tail}" for p in pieces]
 
 
-def _coordinated_items(q: str) -> list[_Item]:
-    """The longest run of like items joined by conjunctions."""
-    each = bool(_EACH.search(q))
+def _coordinated_items(q: str, each: bool) -> list[_Item]:
+    """The longest run of like items joined by conjunctions (any nouns alike when the question says 分别)."""
     spans = _typed_spans(q, each)
     best: list[_Item] = []
     for i, first in enumerate(spans):

@@ -81,6 +81,9 @@ def warm_up(app: ChatApp, llm: str) -> str:
     from rag.cases import find_cases
 
     find_cases(app.kb, "各地是怎样开展党建工作的？")  # the gazetteer, topic rules and article index (~2 s cold)
+    from rag.parts import question_parts
+
+    question_parts("乐山和自贡分别选派了多少名党建指导员？")  # jieba's part-of-speech model (~1 s cold)
     try:
         make_chat_model(parse_llm(llm, app.settings), app.settings)
     except Exception as exc:  # the chat still works with the evidence-only mode
