@@ -25,11 +25,12 @@ import urllib.request
 from pathlib import Path
 
 from eval.metrics import contains_key_facts
-from rag.chain import ask, generation_inputs, generation_prompt
+from rag.chain import ask
 from rag.config import Settings
 from rag.knowledge import KnowledgeBase
 from rag.llm import local_server, parse_llm
 from rag.models import resolve_chat_model
+from rag.prompts import generation_inputs, generation_prompt
 from rag.types import Answer
 
 

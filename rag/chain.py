@@ -19,8 +19,10 @@ saying so. ``Answer.answered_by`` says which of these made the final text and
 ``Answer.fallback`` why the evidence was used.
 
 A multi-part question ("A和B分别…", ``rag.parts``) is retrieved part by part and
-answered part by part (``rag.part_answer``). A one-thing question shows the model
-only its best ``model_evidence_k`` passages; the user still sees all of them.
+answered part by part (``rag.part_answer``): the model is asked each answerable part on
+its own, with that part's best ``model_evidence_k`` passages, and the answers are joined.
+A one-thing question shows the model only its best ``model_evidence_k`` passages; the
+user still sees all of them. The prompt is ``rag.prompts``.
 
 Timings (``Answer.timings_ms``, milliseconds) belong to the call: the stages
 ``load`` (embedding model, Chroma, BM25, only when not yet open), ``rewrite``,
@@ -33,7 +35,6 @@ Deliberately not here: provider construction (``rag.llm``), UI or CLI output.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -41,28 +42,22 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rag.citations import content_chars, parse_answer, verify_quotes
-from rag.compose import compose_answer, compose_parts, part_topic, place_of, refusal_text
+from rag.compose import compose_answer, compose_parts, refusal_text
 from rag.config import Settings
 from rag.evidence import Evidence, select_evidence
 from rag.knowledge import KnowledgeBase
 from rag.llm import LlmChoice, make_chat_model, parse_llm
-from rag.part_answer import PartSplit, complete_parts, mark_parts, split_evidence
+from rag.part_answer import PartSplit, complete_parts, join_part_answers, split_evidence
 from rag.parts import question_parts
+from rag.prompts import generation_chain, generation_inputs
 from rag.refusal import is_weak, missing_regions, says_not_found
 from rag.retrieval import is_cross_case, search
 from rag.rewrite import is_follow_up, rewrite
 from rag.timing import Timer
 from rag.types import Answer, Citation, EventKind, Fallback, Turn
 
-SYSTEM_PROMPT = (
-    "你是党建工作案例问答助手。只根据用户提供的编号资料，用简体中文回答。"
-    "要求：每句话末尾用资料编号标注出处，例如[1]或[1][2]；不使用资料以外的知识，不编造数字；"
-    "资料不能回答问题时，只回答“资料中没有找到相关内容”；回答简洁，不超过200字。"
-)
-HUMAN_PROMPT = "资料：\n{context}\n\n问题：{question}\n请只根据资料回答，每句话末尾标注资料编号，如[1]。"
 _RELATED_ON_REFUSAL = 3
-_RELATIVE_PLACES = re.compile(r"其他地方|别的地方|其他地区|其它地方|其它地区|外地")
-_MIN_ANSWER_CHARS = 4  # "807名[1]" is an answer; "[1][2]、[3]" is not
+_MIN_ANSWER_CHARS = 4  # "807名[1]", "B站[3]\nB站[2]" are answers; "[1][2]、[3]" and a bare "113[1]" are not
 
 
 @dataclass(frozen=True)
@@ -73,48 +68,6 @@ class Event:
     evidence: tuple[Citation, ...] = ()
     token: str = ""
     answer: Answer | None = None
-
-
-def evidence_block(evidence: Sequence[Citation]) -> str:
-    """The numbered evidence as given to the model: place and quote, nothing else.
-
-    Titles are left out: they are long (prompt reading dominates latency) and
-    small models copied "(place｜title)" headers into their answers.
-    """
-    return "\n".join(f"[{c.n}] {place_of(c)}：{c.quote}" for c in evidence)
-
-
-def generation_prompt() -> Any:
-    """The answer prompt (system + human) as a LangChain ``ChatPromptTemplate``."""
-    from langchain_core.prompts import ChatPromptTemplate
-
-    return ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", HUMAN_PROMPT)])
-
-
-def generation_inputs(evidence: Sequence[Citation], question: str) -> dict[str, str]:
-    """What fills the answer prompt for a standalone ``question`` and its numbered evidence."""
-    return {"context": evidence_block(evidence), "question": model_question(question)}
-
-
-def part_inputs(split: PartSplit, evidence: Sequence[Citation], question: str) -> dict[str, str]:
-    """A multi-part question's prompt: the evidence grouped under each part, and a request to answer
-    every part with its marks (asked as a plain list, the 1.5B answered "1. …" lines without marks)."""
-    by_n = {c.n: c for c in evidence}
-    blocks = []
-    for part, numbers in zip(split.parts, split.found.numbers, strict=True):
-        quotes = [by_n[n] for n in numbers if n in by_n]
-        if quotes:
-            blocks.append(f"关于“{part_topic(part)}”的资料：\n{evidence_block(quotes)}")
-    listed = "；".join(f"{i}. {part_topic(p)}" for i, p in enumerate(split.parts, start=1))
-    asked = (f"{model_question(question)}（共 {len(split.parts)} 个部分：{listed}。"
-             "请逐一回答，每部分句末标注所依据的资料编号）")
-    return {"context": "\n\n".join(blocks), "question": asked}
-
-
-def generation_chain(chat_model: Any) -> Any:
-    from langchain_core.output_parsers import StrOutputParser
-
-    return generation_prompt() | chat_model | StrOutputParser()
 
 
 def ask_stream(
@@ -192,30 +145,52 @@ def ask_stream(
 
 def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evidence],
               timer: Timer, split: PartSplit | None = None) -> Iterator[Event]:
-    settings, evidence, standalone = kb.settings, base.evidence, base.standalone_question
-    tokens: list[str] = []
-    if split is not None:
-        inputs = part_inputs(split, evidence, standalone)
-    elif settings.model_evidence_k and not is_cross_case(standalone):
-        inputs = generation_inputs(evidence[:settings.model_evidence_k], standalone)  # one-fact: the best only
-    else:
-        inputs = generation_inputs(evidence, standalone)
+    settings = kb.settings
+    requests = _model_requests(base, split, settings.model_evidence_k)
+    texts: list[str] = []
     try:
         deadline = time.monotonic() + settings.llm_timeout_s
-        for token in generation_chain(chat_model).stream(inputs):
-            if not tokens:
-                timer.mark("first_token")
-            tokens.append(token)
-            yield Event("token", token=token)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"超过 {settings.llm_timeout_s:.0f} 秒")
+        for quotes, question in requests:
+            if texts:
+                yield Event("token", token="\n")  # the next part's answer on its own line
+            tokens: list[str] = []
+            for token in generation_chain(chat_model).stream(generation_inputs(quotes, question)):
+                if not texts and not tokens:
+                    timer.mark("first_token")
+                tokens.append(token)
+                yield Event("token", token=token)
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"超过 {settings.llm_timeout_s:.0f} 秒")
+            texts.append("".join(tokens))
     except Exception as exc:  # the user still gets the evidence-only answer
         timer.mark("generate")
         failed = f"模型生成失败（{type(exc).__name__}: {str(exc)[:120]}），以下为根据原文摘录整理的答案。"
         yield _final(kb, _evidence_answer(base, failed, split, "failed"), timer)
         return
     timer.mark("generate")
-    yield _final(kb, _from_model("".join(tokens), base, picked, settings.override_refusal_relevance, split), timer)
+    raw = texts[0] if split is None else join_part_answers(texts, [quotes for quotes, _ in requests])
+    yield _final(kb, _from_model(raw, base, picked, settings.override_refusal_relevance, split), timer)
+
+
+def _model_requests(base: Answer, split: PartSplit | None,
+                    top: int) -> list[tuple[tuple[Citation, ...], str]]:
+    """(passages, question) per model call: one call, or one per answerable part with that part's passages.
+
+    A one-thing question shows the model its best ``top`` passages (0: all), a cross-place
+    question all of them. Asked together, the 1.5B left parts out or refused one part while
+    quoting its answer; asked one part at a time it answers each like a one-thing question.
+    """
+    evidence, standalone = base.evidence, base.standalone_question
+    if split is None:
+        shown = evidence[:top] if top and not is_cross_case(standalone) else evidence
+        return [(shown, standalone)]
+    by_n = {c.n: c for c in evidence}
+    requests = []
+    for part, numbers, answered in zip(split.parts, split.found.numbers, split.answered, strict=True):
+        quotes = tuple(by_n[n] for n in numbers if n in by_n)
+        if answered and quotes:
+            requests.append((quotes[:top] if top else quotes, part))
+    return requests
 
 
 _slots: dict[int, threading.BoundedSemaphore] = {}
@@ -226,11 +201,6 @@ def generation_slots(limit: int) -> threading.BoundedSemaphore:
     """The process-wide queue in front of the models: at most ``limit`` generations at once."""
     with _slots_lock:
         return _slots.setdefault(limit, threading.BoundedSemaphore(limit))
-
-
-def model_question(question: str) -> str:
-    """"其他地方…" is relative to nothing the model can see (the 1.5B answered 资料中没有找到); ask "各地…"."""
-    return _RELATIVE_PLACES.sub("各地", question)
 
 
 def _load_model(choice: LlmChoice, settings: Settings) -> tuple[Any, str]:
@@ -254,8 +224,6 @@ def _refuse(base: Answer, missing: list[str], picked: list[Evidence], timer: Tim
 def _from_model(raw: str, base: Answer, picked: list[Evidence], override_at: float,
                 split: PartSplit | None = None) -> Answer:
     evidence = base.evidence
-    if split is not None:
-        raw = mark_parts(raw, split, evidence)
     parsed = parse_answer(raw, {c.n: c.quote for c in evidence})
     if says_not_found(raw) and not parsed.cited:
         if max((e.relevance for e in picked), default=0.0) >= override_at:

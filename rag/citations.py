@@ -25,7 +25,8 @@ from rag.types import Citation
 
 _MARK = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]］】]")
 _MARKS_AFTER_END = re.compile(r"([。！？!?；;]+)((?:\s*[\[［【]\s*\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\s*[\]］】])+)")
-_CLAIM_CHARS = re.compile(r"[\u4e00-\u9fff0-9]")
+_CLAIM_CHARS = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
+_MARK_RUN = re.compile(r"(?:\[\d+\])+")
 FLAG = "（未注明出处）"
 NUMBER_FLAG = "（数字未见于所引原文）"
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -56,11 +57,14 @@ def _replace_marks(text: str, valid: set[int], cited: list[int], dropped: list[i
                 dropped.append(n)
         return "".join(f"[{n}]" for n in keep)
 
-    return _MARK.sub(repl, text)
+    def once(run: re.Match[str]) -> str:  # "[1][1][2]" (the 1.5B repeats marks) → "[1][2]"
+        return "".join(f"[{n}]" for n in dict.fromkeys(re.findall(r"\d+", run.group())))
+
+    return _MARK_RUN.sub(once, _MARK.sub(repl, text))
 
 
 def content_chars(text: str) -> int:
-    """Chinese characters and digits of ``text``, not counting marks and the flags added here."""
+    """Chinese characters, digits and Latin letters of ``text`` ("B站", "COMAC919"), not counting marks and flags."""
     bare = _MARK.sub("", text).replace(FLAG, "").replace(NUMBER_FLAG, "")
     return len(_CLAIM_CHARS.findall(bare))
 

@@ -2,12 +2,11 @@
 
 ``split_evidence`` searches every part of a question (``rag.parts``) on its own and merges
 the parts' quotes (``rag.evidence.select_part_evidence``); a part is answerable when the
-articles cover its place and its best quote is not weak. ``mark_parts`` gives an
-unmarked sentence of the model's answer the mark of the part it is about (the 1.5B
-answered "乐山：807名党建指导员" without marks), only when the sentence names that part
-alone and its figures (or most of its words) are in the quote; ``complete_parts`` adds to a
-model's answer each part it left out: the part's best quote, or 资料中没有找到 for a part
-the articles do not answer.
+articles cover its place and its best quote is not weak. The model answers each part
+on its own (``rag.chain``); ``join_part_answers`` puts those answers together, giving an
+unmarked sentence its part's mark only when its figures (or most of its words) are in
+the part's quote, and ``complete_parts`` adds each part the model left out or refused:
+the part's best quote, or 资料中没有找到 for a part the articles do not answer.
 
 Deliberately not here: splitting the question (``rag.parts``), the model call (``rag.chain``).
 """
@@ -22,8 +21,7 @@ from rag.compose import missing_part_text, part_topic
 from rag.evidence import PartEvidence, select_part_evidence
 from rag.keyword import tokenize
 from rag.knowledge import KnowledgeBase
-from rag.parts import distinct_words, part_words
-from rag.refusal import is_weak, missing_regions
+from rag.refusal import is_weak, missing_regions, says_not_found
 from rag.retrieval import search
 from rag.text import sentence_spans
 from rag.types import Answer, Citation, SearchHit, SearchResult
@@ -73,38 +71,55 @@ def complete_parts(answer: Answer, split: PartSplit) -> Answer:
                    notice=notice, fallback="missing_parts" if extra else answer.fallback)
 
 
-def mark_parts(raw: str, split: PartSplit, evidence: Sequence[Citation]) -> str:
-    """``raw`` with each unmarked sentence about exactly one part marked with the part's quote that supports it."""
-    words = part_words(split.parts)
-    own = [distinct_words(words, i) for i in range(len(words))]
-    by_n = {c.n: c for c in evidence}
+def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]) -> str:
+    """The model's answers to the parts, one per line, each unmarked sentence marked with its part's quote.
+
+    A part the model refused is left out (``complete_parts`` then adds its best quote); when
+    every part was refused, the first refusal stands for the whole answer.
+    """
+    kept = [mark_part(text, part_quotes).strip() for text, part_quotes in zip(texts, quotes, strict=True)
+            if has_mark(text) or not says_not_found(text)]
+    return "\n".join(kept) if kept else (texts[0] if texts else "")
+
+
+def mark_part(text: str, quotes: Sequence[Citation]) -> str:
+    """``text`` with each unmarked sentence marked with the first of ``quotes`` that supports it.
+
+    The 1.5B answered "乐山：807名党建指导员" without marks; a sentence whose figures (or most of
+    its words) are not in any of its part's quotes stays unmarked, and is flagged later.
+    """
     pieces, last = [], 0
-    for start, end in sentence_spans(raw):
-        sentence = raw[start:end]
-        pieces.append(raw[last:start])
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        pieces.append(text[last:start])
         last = end
-        said = set(tokenize(sentence))
-        about = [i for i, w in enumerate(own) if w and said & w]
-        if has_mark(sentence) or len(about) != 1:
-            pieces.append(sentence)
-            continue
-        quote = _supporting(sentence, [by_n[n] for n in split.found.numbers[about[0]] if n in by_n])
-        if quote is None:
+        support = () if has_mark(sentence) else _supporting(sentence, quotes)
+        if not support:
             pieces.append(sentence)
             continue
         body = sentence.rstrip(_END)
-        pieces.append(f"{body}[{quote.n}]{sentence[len(body):]}")
-    pieces.append(raw[last:])
+        pieces.append(body + "".join(f"[{c.n}]" for c in support) + sentence[len(body):])
+    pieces.append(text[last:])
     return "".join(pieces)
 
 
-def _supporting(sentence: str, quotes: Sequence[Citation]) -> Citation | None:
-    """The first quote holding every figure of ``sentence`` (or, without figures, most of its words)."""
+def _supporting(sentence: str, quotes: Sequence[Citation]) -> tuple[Citation, ...]:
+    """The quotes holding every figure of ``sentence`` (the first that holds them all, else the fewest that
+    do together: "乐山12个红色驿站，自贡23个…"), or, without figures, the first holding most of its words."""
     figures = number_strings(sentence)
-    tokens = set(tokenize(sentence))
-    for c in quotes:
-        if figures and figures <= number_strings(c.quote):
-            return c
-        if not figures and tokens and len(tokens & set(tokenize(c.quote))) >= 0.6 * len(tokens):
-            return c
-    return None
+    if not figures:
+        tokens = set(tokenize(sentence))
+        for c in quotes:
+            if tokens and len(tokens & set(tokenize(c.quote))) >= 0.6 * len(tokens):
+                return (c,)
+        return ()
+    held = [(c, figures & number_strings(c.quote)) for c in quotes]
+    chosen: list[Citation] = []
+    left = set(figures)
+    while left:
+        best, covered = max(held, key=lambda pair: len(pair[1] & left), default=(None, set()))
+        if best is None or not covered & left:
+            return ()  # a figure no quote holds: leave the sentence unmarked (it is flagged)
+        chosen.append(best)
+        left -= covered
+    return tuple(sorted(chosen, key=lambda c: c.n))

@@ -210,7 +210,7 @@ def test_an_answer_of_bare_marks_falls_back_to_the_evidence(sample_kb):
 
 
 def test_relative_place_phrasing_is_made_explicit_for_the_model():
-    from rag.chain import model_question
+    from rag.prompts import model_question
 
     assert model_question("其他地方是怎么选派党建指导员的？") == "各地是怎么选派党建指导员的？"
     assert model_question("自贡选派了多少名党建指导员？") == "自贡选派了多少名党建指导员？"

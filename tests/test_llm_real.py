@@ -219,3 +219,18 @@ def test_local_model_answers_every_part_of_a_multi_part_question(sample_kb, smal
     assert (answer.answered_by, answer.fallback) in {("model", ""), ("model", "missing_parts"),
                                                      ("evidence", "unsupported_numbers"),
                                                      ("evidence", "refused_against_evidence")}
+
+
+def test_the_local_server_renders_prompts_with_the_gguf_chat_template(endpoint):
+    """Qwen2.5-Coder is a code model: its chat turns must be the ChatML its GGUF defines, not a generic
+    template (llama.cpp's /apply-template shows exactly what the model reads)."""
+    import httpx
+
+    root = endpoint.base_url.removesuffix("/v1")
+    headers = {"Authorization": f"Bearer {endpoint.api_key}"}
+    props = httpx.get(f"{root}/props", headers=headers, timeout=30).json()
+    assert "<|im_start|>" in props["chat_template"]
+    messages = [{"role": "system", "content": "只根据资料回答。"}, {"role": "user", "content": "问题"}]
+    rendered = httpx.post(f"{root}/apply-template", json={"messages": messages}, headers=headers, timeout=30).json()
+    assert rendered["prompt"] == ("<|im_start|>system\n只根据资料回答。<|im_end|>\n"
+                                  "<|im_start|>user\n问题<|im_end|>\n<|im_start|>assistant\n")

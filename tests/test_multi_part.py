@@ -64,8 +64,8 @@ def test_a_part_about_a_place_the_articles_do_not_cover_says_so_and_the_rest_is_
     assert "资料中没有找到能回答“深圳市南山区选派了多少名党建指导员”的内容" in answer.text
 
 
-def test_a_part_the_model_left_out_is_completed_from_its_quote(sample_kb):
-    model = FakeListChatModel(responses=["乐山市选派807名党建指导员[1]。"])
+def test_a_part_the_model_refused_is_completed_from_its_quote(sample_kb):
+    model = FakeListChatModel(responses=["乐山市选派807名党建指导员[1]。", "资料中没有找到相关内容。"])
     answer = ask(sample_kb, "乐山和自贡分别选派了多少名党建指导员？", chat_model=model, llm="local")
     assert answer.answered_by == "model" and answer.fallback == "missing_parts"
     assert answer.text.startswith("乐山市选派807名党建指导员[1]。")
@@ -104,9 +104,30 @@ def test_a_wrong_figure_beside_a_supported_claim_is_only_flagged():
     assert not parse_answer("另有870名[1]。自贡选派72名党建指导员", {1: "选派807名"}).only_unsupported_numbers
 
 
-def test_unmarked_lines_about_one_part_get_that_parts_mark_only_when_the_quote_holds_their_figures(sample_kb):
-    model = FakeListChatModel(responses=["乐山：807名党建指导员\n自贡：72名党建指导员",
-                                         "乐山：807名党建指导员\n自贡：70名党建指导员"])
+def test_each_part_is_asked_on_its_own_with_only_that_parts_quotes(sample_kb):
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    seen: list[str] = []
+
+    class Recording(GenericFakeChatModel):
+        def _stream(self, messages, *args, **kwargs):  # LangChain's streaming hook; records the prompt
+            seen.append(messages[-1].content)
+            yield from super()._stream(messages, *args, **kwargs)
+
+    replies = [AIMessage("乐山选派807名党建指导员[1]。"), AIMessage("自贡选派72名党建指导员[2]。")]
+    model = Recording(messages=iter(replies))
+    answer = ask(sample_kb, "乐山和自贡分别选派了多少名党建指导员？", chat_model=model, llm="local")
+    assert len(seen) == 2
+    assert "问题：乐山选派了多少名党建指导员？" in seen[0] and "807名" in seen[0] and "72名" not in seen[0]
+    assert "问题：自贡选派了多少名党建指导员？" in seen[1] and "72名" in seen[1] and "807名" not in seen[1]
+    assert answer.text == "乐山选派807名党建指导员[1]。\n自贡选派72名党建指导员[2]。"
+    assert answer.fallback == "" and len({c.source for c in answer.citations}) == 2
+
+
+def test_unmarked_part_answers_get_their_parts_mark_only_when_the_quote_holds_their_figures(sample_kb):
+    model = FakeListChatModel(responses=["乐山：807名党建指导员", "自贡：72名党建指导员",
+                                         "乐山：807名党建指导员", "自贡：70名党建指导员"])
     question = "乐山和自贡分别选派了多少名党建指导员？"
     marked = ask(sample_kb, question, chat_model=model, llm="local")
     assert marked.text == "乐山：807名党建指导员[1]\n自贡：72名党建指导员[2]" and marked.fallback == ""
@@ -114,3 +135,26 @@ def test_unmarked_lines_about_one_part_get_that_parts_mark_only_when_the_quote_h
     wrong = ask(sample_kb, question, chat_model=model, llm="local")
     assert "自贡：70名党建指导员（未注明出处）" in wrong.text  # no quote of 自贡 says 70: not marked
     assert wrong.fallback == "missing_parts" and "72名" in wrong.text.split("关于“自贡")[1]
+
+
+def test_a_short_answer_is_an_answer_and_a_repeated_mark_is_shown_once(sample_kb):
+    from rag.citations import content_chars
+
+    assert parse_answer("B站[3]\nB站[2]", {2: "B站出品", 3: "在B站播出"}).text == "B站[3]\nB站[2]"
+    assert content_chars("陈冬[1]") == 2 and content_chars("[1][2]、[3]") == 0
+    assert parse_answer("乐山选派807名[1][1][2]。", {1: "807名", 2: "807名"}).text == "乐山选派807名[1][2]。"
+    model = FakeListChatModel(responses=["807名[1][1]。"])
+    answer = ask(sample_kb, "乐山市从机关事业单位选派了多少名党建指导员？", chat_model=model, llm="local")
+    assert (answer.answered_by, answer.text) == ("model", "807名[1]。")
+
+
+def test_an_unmarked_sentence_stating_two_quotes_figures_gets_both_marks():
+    from rag.part_answer import mark_part
+    from rag.types import Citation
+
+    def quote(n: int, text: str) -> Citation:
+        return Citation(n=n, source=f"{n}.txt", title="", regions=(), quote=text, start=0, end=len(text))
+
+    quotes = [quote(1, "乐山建成12个红色驿站"), quote(2, "自贡建立23个小个专党建指导站")]
+    assert mark_part("乐山12个红色驿站，自贡23个指导站。", quotes) == "乐山12个红色驿站，自贡23个指导站[1][2]。"
+    assert mark_part("乐山12个红色驿站，自贡24个。", quotes) == "乐山12个红色驿站，自贡24个。"  # 24: in no quote
