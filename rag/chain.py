@@ -147,16 +147,19 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
               timer: Timer, split: PartSplit | None = None) -> Iterator[Event]:
     settings = kb.settings
     requests = _model_requests(base, split, settings.model_evidence_k)
+    chain = generation_chain(chat_model)  # one chain for every part's call
     texts: list[str] = []
+    first = True
     try:
         deadline = time.monotonic() + settings.llm_timeout_s
         for quotes, question in requests:
             if texts:
                 yield Event("token", token="\n")  # the next part's answer on its own line
             tokens: list[str] = []
-            for token in generation_chain(chat_model).stream(generation_inputs(quotes, question)):
-                if not texts and not tokens:
+            for token in chain.stream(generation_inputs(quotes, question)):
+                if first:  # the first token of any part (a first part may come back empty)
                     timer.mark("first_token")
+                    first = False
                 tokens.append(token)
                 yield Event("token", token=token)
                 if time.monotonic() > deadline:
