@@ -1,0 +1,127 @@
+"""Prompt pilots on the model alone: re-ask the questions of a `rag eval` run with another prompt.
+
+    python bench/prompt_pilot.py VARIANT OUT.jsonl SET=RUN_DIR[:IDS_FILE]... [--model 1.5b]
+    python bench/prompt_pilot.py fewshot /tmp/fs.jsonl gold=bench/out/eval-round3/final-1.5b/gold
+
+Each question of the run (or only the ids listed, comma-separated, in IDS_FILE) is sent to the
+in-process llama.cpp server with the passages the run's model was shown (its first
+``RAG_MODEL_EVIDENCE_K`` evidence quotes) and the variant's prompt; the raw text is scored like
+`rag eval` scores an answer (a reference contained, marks removed; a refusal for an
+unanswerable question). Variants:
+
+* ``plain``: the answer prompt of ``rag.prompts`` (the baseline);
+* ``fewshot``: two made-up worked examples as earlier turns (answers in the article's words);
+* ``fewshot_neg``: the same with two made-up refusals between them;
+* ``retry_top1`` / ``extract_top1``: only the best passage, with the answer prompt or an
+  extraction prompt — what a retry after a refusal would see (run it on refused questions).
+
+A pilot, not an evaluation: no retrieval, no citation checks, no fallbacks; its figures say
+whether a prompt is worth building into the chain and measuring with `rag eval compare`.
+The examples are written for this script; none comes from an article of any evaluation set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rag.config import Settings  # noqa: E402
+from rag.llm import local_server  # noqa: E402
+from rag.models import CHAT_MODEL_ALIASES, resolve_chat_model  # noqa: E402
+from rag.prompts import HUMAN_PROMPT, SYSTEM_PROMPT, evidence_block, model_question  # noqa: E402
+from rag.text import normalize  # noqa: E402
+from rag.types import Citation  # noqa: E402
+
+ANSWERS = [
+    ("[1] 浙江省湖州市：截至今年6月，该区已在商务楼宇中建立党组织36个，"
+     "其中单独组建党支部21个、联合党支部15个，覆盖入驻企业400余家。\n"
+     "[2] 浙江省湖州市：该区还组织楼宇党员开展志愿服务，参与人数超过1200人次。",
+     "该区在商务楼宇中建立了多少个党组织？",
+     "截至今年6月，该区在商务楼宇中建立党组织36个，其中单独组建党支部21个、联合党支部15个，覆盖入驻企业400余家[1]。"),
+    ("[1] 湖南省岳阳市：该县从县直机关选派45名党员干部担任“党建联络员”，"
+     "每周到企业走访一次，帮助企业解决用工、融资等难题80余个。\n"
+     "[2] 湖南省岳阳市：2022年，全县规模以上工业增加值增长8.1%。",
+     "该县是怎样帮助企业解决难题的？",
+     "该县从县直机关选派45名党员干部担任“党建联络员”，每周到企业走访一次，帮助企业解决用工、融资等难题80余个[1]。"),
+]
+REFUSALS = [
+    ("[1] 福建省三明市：该市今年新建“红色驿站”58个，为快递员、外卖骑手提供休息、饮水、充电等服务。",
+     "该市为快递员新建了多少个党支部？", "资料中没有找到相关内容"),
+    ("[1] 江苏省南通市：2021年，该区从区直机关选派30名党建指导员进驻园区企业，帮助12家企业建立党组织。",
+     "该区2021年在园区举办了多少场招聘会？", "资料中没有找到相关内容"),
+]
+EXTRACT_SYSTEM = "你是信息抽取助手。只根据给出的原文回答，不使用原文以外的知识。"
+EXTRACT_HUMAN = ("原文：\n{context}\n\n问题：{question}\n"
+                 "请从原文中原样摘出能回答问题的词句，句末标注编号，如[1]。原文没有问题所问的内容时，只回答“资料中没有找到相关内容”。")
+_MARK = re.compile(r"\[\d{1,2}\]")
+
+
+def messages(variant: str, quotes: list[Citation], question: str) -> list[dict[str, str]]:
+    if variant == "extract_top1":
+        return [{"role": "system", "content": EXTRACT_SYSTEM},
+                {"role": "user", "content": EXTRACT_HUMAN.format(context=evidence_block(quotes), question=question)}]
+    examples = {"fewshot": ANSWERS, "fewshot_neg": [ANSWERS[0], REFUSALS[0], ANSWERS[1], REFUSALS[1]]}.get(variant, [])
+    out = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for context, asked, answer in examples:
+        out += [{"role": "user", "content": HUMAN_PROMPT.format(context=context, question=asked)},
+                {"role": "assistant", "content": answer}]
+    out.append({"role": "user", "content": HUMAN_PROMPT.format(context=evidence_block(quotes), question=question)})
+    return out
+
+
+def rows(spec: str) -> list[tuple[str, dict]]:
+    name, _, where = spec.partition("=")
+    run, _, ids_file = where.partition(":")
+    ids = set(Path(ids_file).read_text().strip().split(",")) if ids_file else None
+    found = [json.loads(line) for line in (Path(run) / "results.jsonl").open(encoding="utf-8")]
+    return [(name, r) for r in found if ids is None or r["id"] in ids]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("variant", choices=["plain", "fewshot", "fewshot_neg", "retry_top1", "extract_top1"])
+    ap.add_argument("out", type=Path)
+    ap.add_argument("sets", nargs="+", help="NAME=RUN_DIR[:IDS_FILE]")
+    ap.add_argument("--model", default="1.5b")
+    args = ap.parse_args()
+    settings = Settings()
+    from openai import OpenAI
+
+    server = local_server(resolve_chat_model(CHAT_MODEL_ALIASES.get(args.model, args.model), settings.models_dir),
+                          settings.llm_threads, settings.llm_context)
+    client = OpenAI(base_url=server.base_url, api_key=server.api_key)
+    shown = 1 if args.variant.endswith("top1") else settings.model_evidence_k
+    done = []
+    with args.out.open("w", encoding="utf-8") as f:
+        for name, r in [row for spec in args.sets for row in rows(spec)]:
+            quotes = [Citation(**{**c, "regions": tuple(c["regions"])}) for c in r["evidence"][:shown]]
+            question = model_question(r["standalone_question"] or r["question"])
+            start = time.monotonic()
+            reply = client.chat.completions.create(model="pilot", messages=messages(args.variant, quotes, question),
+                                                   temperature=0, max_tokens=300)
+            text = reply.choices[0].message.content or ""
+            refused = "没有找到" in text and not _MARK.search(text)
+            right = (not refused and any(normalize(x) in normalize(_MARK.sub("", text)) for x in r["reference"] or [])
+                     if r["answerable"] else refused)
+            record = {"set": name, "id": r["id"], "answerable": r["answerable"], "refused": refused, "ok": right,
+                      "text": text, "seconds": round(time.monotonic() - start, 2)}
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            done.append(record)
+    for name in dict.fromkeys(d["set"] for d in done):
+        answerable = [d for d in done if d["set"] == name and d["answerable"]]
+        negative = [d for d in done if d["set"] == name and not d["answerable"]]
+        print(f"{args.variant} {name}: right {sum(d['ok'] for d in answerable)}/{len(answerable)}, "
+              f"refused {sum(d['refused'] for d in answerable)}/{len(answerable)}; "
+              f"unanswerable refused {sum(d['refused'] for d in negative)}/{len(negative)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
