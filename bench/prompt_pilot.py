@@ -15,6 +15,10 @@ unanswerable question). Variants:
 * ``retry_top1`` / ``extract_top1``: only the best passage, with the answer prompt or an
   extraction prompt — what a retry after a refusal would see (run it on refused questions).
 
+With ``--refusal-probability`` only the first token is asked for, with its top 10
+log-probabilities, and the record holds ``p_refuse``: the probability that the answer starts
+with 资料 (资料中没有找到…), which a threshold could turn into a refusal decision.
+
 A pilot, not an evaluation: no retrieval, no citation checks, no fallbacks; its figures say
 whether a prompt is worth building into the chain and measuring with `rag eval compare`.
 The examples are written for this script; none comes from an article of any evaluation set.
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 import time
@@ -90,6 +95,7 @@ def main() -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("sets", nargs="+", help="NAME=RUN_DIR[:IDS_FILE]")
     ap.add_argument("--model", default="1.5b")
+    ap.add_argument("--refusal-probability", action="store_true", help="first token only, with p_refuse")
     args = ap.parse_args()
     settings = Settings()
     from openai import OpenAI
@@ -104,9 +110,16 @@ def main() -> int:
             quotes = [Citation(**{**c, "regions": tuple(c["regions"])}) for c in r["evidence"][:shown]]
             question = model_question(r["standalone_question"] or r["question"])
             start = time.monotonic()
+            probe = {"max_tokens": 1, "logprobs": True, "top_logprobs": 10} if args.refusal_probability else {}
             reply = client.chat.completions.create(model="pilot", messages=messages(args.variant, quotes, question),
-                                                   temperature=0, max_tokens=300)
+                                                   temperature=0, **{"max_tokens": 300, **probe})
             text = reply.choices[0].message.content or ""
+            if args.refusal_probability:
+                first = reply.choices[0].logprobs.content[0].top_logprobs
+                p_refuse = sum(math.exp(t.logprob) for t in first if t.token == "资" or t.token.startswith("资料"))
+                f.write(json.dumps({"set": name, "id": r["id"], "answerable": r["answerable"],
+                                    "p_refuse": round(p_refuse, 4)}, ensure_ascii=False) + "\n")
+                continue
             refused = "没有找到" in text and not _MARK.search(text)
             right = (not refused and any(normalize(x) in normalize(_MARK.sub("", text)) for x in r["reference"] or [])
                      if r["answerable"] else refused)
@@ -114,7 +127,7 @@ def main() -> int:
                       "text": text, "seconds": round(time.monotonic() - start, 2)}
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
             done.append(record)
-    for name in dict.fromkeys(d["set"] for d in done):
+    for name in dict.fromkeys(d["set"] for d in done):  # (empty with --refusal-probability)
         answerable = [d for d in done if d["set"] == name and d["answerable"]]
         negative = [d for d in done if d["set"] == name and not d["answerable"]]
         print(f"{args.variant} {name}: right {sum(d['ok'] for d in answerable)}/{len(answerable)}, "
