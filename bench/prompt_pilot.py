@@ -37,11 +37,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from eval.compare import load_run  # noqa: E402
+from eval.datasets import DatasetError  # noqa: E402
+from eval.metrics import contains_any  # noqa: E402
+from eval.record import ScoredRow  # noqa: E402
+from rag.citations import has_mark  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.llm import local_server  # noqa: E402
 from rag.models import CHAT_MODEL_ALIASES, resolve_chat_model  # noqa: E402
 from rag.prompts import HUMAN_PROMPT, SYSTEM_PROMPT, evidence_block, model_question  # noqa: E402
-from rag.text import normalize  # noqa: E402
+from rag.refusal import says_not_found  # noqa: E402
 from rag.types import Citation  # noqa: E402
 
 ANSWERS = [
@@ -62,10 +67,10 @@ REFUSALS = [
     ("[1] 江苏省南通市：2021年，该区从区直机关选派30名党建指导员进驻园区企业，帮助12家企业建立党组织。",
      "该区2021年在园区举办了多少场招聘会？", "资料中没有找到相关内容"),
 ]
+_MARKS = re.compile(r"\[\d{1,2}\]")  # removed before scoring, as rag eval does (eval.runner)
 EXTRACT_SYSTEM = "你是信息抽取助手。只根据给出的原文回答，不使用原文以外的知识。"
 EXTRACT_HUMAN = ("原文：\n{context}\n\n问题：{question}\n"
                  "请从原文中原样摘出能回答问题的词句，句末标注编号，如[1]。原文没有问题所问的内容时，只回答“资料中没有找到相关内容”。")
-_MARK = re.compile(r"\[\d{1,2}\]")
 
 
 def messages(variant: str, quotes: list[Citation], question: str) -> list[dict[str, str]]:
@@ -81,12 +86,13 @@ def messages(variant: str, quotes: list[Citation], question: str) -> list[dict[s
     return out
 
 
-def rows(spec: str) -> list[tuple[str, dict]]:
+def rows(spec: str) -> list[tuple[str, ScoredRow]]:
+    """``NAME=RUN_DIR[:IDS_FILE]``: the run's rows (only the listed ids), each with the set's name."""
     name, _, where = spec.partition("=")
     run, _, ids_file = where.partition(":")
     ids = set(Path(ids_file).read_text().strip().split(",")) if ids_file else None
-    found = [json.loads(line) for line in (Path(run) / "results.jsonl").open(encoding="utf-8")]
-    return [(name, r) for r in found if ids is None or r["id"] in ids]
+    _, found = load_run(Path(run))
+    return [(name, r) for r in found.values() if ids is None or r.id in ids]
 
 
 def main() -> int:
@@ -97,6 +103,11 @@ def main() -> int:
     ap.add_argument("--model", default="1.5b")
     ap.add_argument("--refusal-probability", action="store_true", help="first token only, with p_refuse")
     args = ap.parse_args()
+    try:
+        asked = [row for spec in args.sets for row in rows(spec)]  # before the model loads: a wrong folder fails fast
+    except DatasetError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     settings = Settings()
     from openai import OpenAI
 
@@ -104,26 +115,26 @@ def main() -> int:
                           settings.llm_threads, settings.llm_context)
     client = OpenAI(base_url=server.base_url, api_key=server.api_key)
     shown = 1 if args.variant.endswith("top1") else settings.model_evidence_k
+    call = ({"max_tokens": 1, "logprobs": True, "top_logprobs": 10} if args.refusal_probability
+            else {"max_tokens": 300})
     done = []
     with args.out.open("w", encoding="utf-8") as f:
-        for name, r in [row for spec in args.sets for row in rows(spec)]:
-            quotes = [Citation(**{**c, "regions": tuple(c["regions"])}) for c in r["evidence"][:shown]]
-            question = model_question(r["standalone_question"] or r["question"])
+        for name, r in asked:
+            quotes = [Citation(**{**c, "regions": tuple(c["regions"])}) for c in r.evidence[:shown]]
+            question = model_question(r.answer.get("standalone_question") or r.question)
             start = time.monotonic()
-            probe = {"max_tokens": 1, "logprobs": True, "top_logprobs": 10} if args.refusal_probability else {}
             reply = client.chat.completions.create(model="pilot", messages=messages(args.variant, quotes, question),
-                                                   temperature=0, **{"max_tokens": 300, **probe})
+                                                   temperature=0, **call)
             text = reply.choices[0].message.content or ""
             if args.refusal_probability:
                 first = reply.choices[0].logprobs.content[0].top_logprobs
                 p_refuse = sum(math.exp(t.logprob) for t in first if t.token == "资" or t.token.startswith("资料"))
-                f.write(json.dumps({"set": name, "id": r["id"], "answerable": r["answerable"],
+                f.write(json.dumps({"set": name, "id": r.id, "answerable": r.answerable,
                                     "p_refuse": round(p_refuse, 4)}, ensure_ascii=False) + "\n")
                 continue
-            refused = "没有找到" in text and not _MARK.search(text)
-            right = (not refused and any(normalize(x) in normalize(_MARK.sub("", text)) for x in r["reference"] or [])
-                     if r["answerable"] else refused)
-            record = {"set": name, "id": r["id"], "answerable": r["answerable"], "refused": refused, "ok": right,
+            refused = says_not_found(text) and not has_mark(text)  # as rag.chain reads a model's refusal
+            right = (not refused and contains_any(_MARKS.sub("", text), r.reference)) if r.answerable else refused
+            record = {"set": name, "id": r.id, "answerable": r.answerable, "refused": refused, "ok": right,
                       "text": text, "seconds": round(time.monotonic() - start, 2)}
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
             done.append(record)
