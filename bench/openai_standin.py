@@ -3,7 +3,7 @@
     python bench/openai_standin.py [--model 1.5b] -- EVAL_ARGS...
     python bench/openai_standin.py -- eval/gold/sample_gold.jsonl --out bench/out/eval-openai/gold
 
-This process starts the same in-process llama.cpp server `local` uses (xllamacpp, 127.0.0.1,
+This process starts the same llama.cpp server `local` uses (xllamacpp, 127.0.0.1,
 a random key) and runs `rag eval … --llm openai:<model>` in a child process with
 RAG_OPENAI_BASE_URL and RAG_OPENAI_API_KEY pointing at it: the answers go through the OpenAI
 wire format and the `openai:` provider (LangChain ChatOpenAI), as they would with DeepSeek or

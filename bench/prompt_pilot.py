@@ -4,7 +4,7 @@
     python bench/prompt_pilot.py fewshot /tmp/fs.jsonl gold=bench/out/eval-round3/final-1.5b/gold
 
 Each question of the run (or only the ids listed, comma-separated, in IDS_FILE) is sent to the
-in-process llama.cpp server with the passages the run's model was shown (its first
+local llama.cpp server with the passages the run's model was shown (its first
 ``RAG_MODEL_EVIDENCE_K`` evidence quotes) and the variant's prompt; the raw text is scored like
 `rag eval` scores an answer (a reference contained, marks removed; a refusal for an
 unanswerable question). Variants:

@@ -1,9 +1,9 @@
 """Chat-model providers chosen by one string: ``local[:model]``, ``openai:<model>``, ``none``.
 
-* ``local`` runs a GGUF model in this process with ``xllamacpp``, whose
-  llama.cpp server listens on 127.0.0.1 on a free port behind a random API key
-  (other local users cannot use it); LangChain's ``ChatOpenAI`` talks to it.
-  One server per (model file, threads, context) is started lazily and kept.
+* ``local`` runs a GGUF model with ``xllamacpp``'s llama.cpp server in a child
+  process (``rag.llama_server``), on 127.0.0.1 behind a random API key (other
+  local users cannot use it); LangChain's ``ChatOpenAI`` talks to it. One
+  server per (model file, threads, context) is started lazily and kept.
 * ``openai:<model>`` is any OpenAI-compatible endpoint (DeepSeek, DashScope,
   vLLM, Ollama, Xinference…) at ``RAG_OPENAI_BASE_URL`` with ``RAG_OPENAI_API_KEY``.
 * ``none`` has no model: the answer is composed from the evidence.
@@ -13,20 +13,17 @@ Deliberately not here: prompts, parsing, fallbacks (``rag.chain``).
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
 from rag.errors import RagError
+from rag.llama_server import local_server
 from rag.models import CHAT_MODEL_ALIASES, resolve_chat_model
 from rag.types import ProviderKind
+
+__all__ = ["LlmChoice", "local_server", "make_chat_model", "parse_llm"]
 
 
 @dataclass(frozen=True)
@@ -53,57 +50,6 @@ def parse_llm(spec: str, settings: Settings) -> LlmChoice:
     if kind == "openai" and model:
         return LlmChoice("openai", model)
     raise RagError(f"无法识别的模型设置“{spec}”：可用 local、local:0.5b、local:1.5b、openai:<模型名> 或 none")
-
-
-class LocalLlamaServer:
-    """An in-process llama.cpp server (xllamacpp) bound to 127.0.0.1 with a private key."""
-
-    def __init__(self, model_path: Path, threads: int, context: int) -> None:
-        import xllamacpp
-
-        params = xllamacpp.CommonParams()
-        params.model.path = str(model_path)
-        params.n_ctx = context
-        params.n_parallel = 1  # one generation at a time: 2 cores cannot serve more
-        params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
-        params.hostnames = ["127.0.0.1"]
-        params.port = 0  # a free port
-        params.cache_prompt = True  # reuse the KV cache of the shared system-prompt prefix
-        params.verbosity = -1
-        self.api_key = secrets.token_hex(16)
-        params.api_keys = [self.api_key]
-        self.model_path = model_path
-        self._server = xllamacpp.Server(params)
-        self.base_url = self._server.listening_address.rstrip("/") + "/v1"
-        self._wait_ready()
-
-    def _wait_ready(self, timeout_s: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        health = self.base_url[: -len("/v1")] + "/health"
-        while True:
-            try:
-                with urllib.request.urlopen(health, timeout=2) as resp:  # 127.0.0.1 only
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise RagError(f"本地模型服务启动超时：{self.model_path.name}")
-            time.sleep(0.2)
-
-
-_servers: dict[tuple[str, int, int], LocalLlamaServer] = {}
-_servers_lock = threading.Lock()
-
-
-def local_server(model_path: Path, threads: int, context: int) -> LocalLlamaServer:
-    """The shared server for this model file and thread count, started on first use."""
-    key = (str(model_path), threads, context)
-    with _servers_lock:
-        if key not in _servers:
-            _servers[key] = LocalLlamaServer(model_path, threads, context)
-        return _servers[key]
 
 
 def make_chat_model(choice: LlmChoice, settings: Settings) -> Any:

@@ -234,3 +234,72 @@ def test_the_local_server_renders_prompts_with_the_gguf_chat_template(endpoint):
     rendered = httpx.post(f"{root}/apply-template", json={"messages": messages}, headers=headers, timeout=30).json()
     assert rendered["prompt"] == ("<|im_start|>system\n只根据资料回答。<|im_end|>\n"
                                   "<|im_start|>user\n问题<|im_end|>\n<|im_start|>assistant\n")
+
+
+def _maps(pid: int) -> str:
+    with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as f:
+        return f.read()
+
+
+def test_the_local_server_runs_in_its_own_process_without_pytorch(sample_kb, endpoint):
+    """This process holds PyTorch (the embedder) and its bundled libgomp; llama.cpp must not share them."""
+    import os
+
+    assert endpoint.process.pid != os.getpid() and endpoint.process.poll() is None
+    assert "libtorch" in _maps(os.getpid()), "the test process has PyTorch loaded, so the check below means something"
+    assert "libtorch" not in _maps(endpoint.process.pid)
+    assert "torch/lib/libgomp" not in _maps(endpoint.process.pid)
+
+
+def test_a_closed_local_server_stops_and_frees_its_port(small_model, sample_kb):
+    import httpx
+
+    from rag.llama_server import LocalLlamaServer
+
+    server = LocalLlamaServer(small_model, 1, 1024)
+    root = server.base_url.removesuffix("/v1")
+    assert httpx.get(f"{root}/health", timeout=10).status_code == 200
+    server.close()
+    assert server.process.returncode == 0, "it ends when its standard input closes, not by being killed"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{root}/health", timeout=10)
+
+
+def test_a_broken_model_file_gives_a_chinese_error_naming_it(tmp_path):
+    from rag.errors import RagError
+    from rag.llama_server import LocalLlamaServer
+
+    broken = tmp_path / "坏模型.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(RagError, match=r"本地模型服务启动失败：坏模型\.gguf"):
+        LocalLlamaServer(broken, 1, 1024)
+
+
+def test_the_local_server_goes_when_its_parent_is_killed(small_model):
+    """A chat killed with SIGKILL runs no clean-up; the server must still not outlive it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import sys; from pathlib import Path; from rag.llama_server import LocalLlamaServer;"
+              f"s = LocalLlamaServer(Path({str(small_model)!r}), 1, 1024); print(s.process.pid, flush=True);"
+              "sys.stdin.read()")
+    with subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as parent:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        os.kill(parent.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while _alive(child):
+        assert time.monotonic() < deadline, "the llama.cpp server outlived its killed parent"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -1,0 +1,147 @@
+"""The local GGUF model's llama.cpp server (xllamacpp), run in a child process.
+
+The child (``python -m rag.llama_server MODEL THREADS CONTEXT``) imports only
+xllamacpp, binds 127.0.0.1 on a free port behind the random API key it gets in
+its environment (not on its command line, which other users can read), prints
+its address as one JSON line, and serves until its standard input closes: when
+the parent exits or dies, the server goes with it.
+
+Why a child and not a thread of this process: this process also holds PyTorch
+(the embedder), whose bundled ``libgomp.so.1`` then also serves llama.cpp's
+OpenMP threads; with the 1.5B on the gold set the median finished answer took
+6.4 s in-process and 5.4 s from this child (decoding 2.8 -> 2.0 s; ``bench/README.md``).
+A child also keeps a llama.cpp crash from taking the chat down with it.
+
+Deliberately not here: which model or provider to use (``rag.llm``), prompts.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import secrets
+import selectors
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from rag.errors import RagError
+
+_KEY_ENV = "RAG_LLAMA_SERVER_KEY"
+_START_TIMEOUT_S = 120.0
+
+
+class LocalLlamaServer:
+    """A llama.cpp server in a child process, bound to 127.0.0.1 with a private key."""
+
+    def __init__(self, model_path: Path, threads: int, context: int) -> None:
+        self.model_path = model_path
+        self.api_key = secrets.token_hex(16)
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child; closed in close()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "rag.llama_server", str(model_path), str(threads), str(context)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+            env={**os.environ, _KEY_ENV: self.api_key},
+        )
+        atexit.register(self.close)
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        try:
+            address = self._read_address(deadline)
+            self.base_url = address.rstrip("/") + "/v1"
+            self._wait_healthy(deadline)
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_address(self, deadline: float) -> str:
+        assert self.process.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.process.stdout, selectors.EVENT_READ)
+            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                raise RagError(f"本地模型服务启动超时：{self.model_path.name}")
+        line = self.process.stdout.readline()
+        if not line:
+            raise RagError(f"本地模型服务启动失败：{self.model_path.name}：{self._last_log_line()}")
+        return str(json.loads(line)["address"])
+
+    def _wait_healthy(self, deadline: float) -> None:
+        health = self.base_url[: -len("/v1")] + "/health"
+        while True:
+            try:
+                with urllib.request.urlopen(health, timeout=2) as resp:  # 127.0.0.1 only
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if self.process.poll() is not None:
+                raise RagError(f"本地模型服务意外退出：{self.model_path.name}：{self._last_log_line()}")
+            if time.monotonic() > deadline:
+                raise RagError(f"本地模型服务启动超时：{self.model_path.name}")
+            time.sleep(0.2)
+
+    def _last_log_line(self) -> str:
+        self._log.seek(0)
+        lines = [line for line in self._log.read().decode("utf-8", "replace").splitlines() if line.strip()]
+        return lines[-1].strip() if lines else f"退出码 {self.process.poll()}"
+
+    def close(self) -> None:
+        """Stop the child: close its standard input, then kill it if it lingers."""
+        if self.process.poll() is None:
+            if self.process.stdin is not None and not self.process.stdin.closed:
+                self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None and not stream.closed:
+                stream.close()
+        self._log.close()
+
+
+_servers: dict[tuple[str, int, int], LocalLlamaServer] = {}
+_servers_lock = threading.Lock()
+
+
+def local_server(model_path: Path, threads: int, context: int) -> LocalLlamaServer:
+    """The shared server for this model file, thread count and context; started on first use, restarted if it died."""
+    key = (str(model_path), threads, context)
+    with _servers_lock:
+        server = _servers.get(key)
+        if server is None or server.process.poll() is not None:
+            if server is not None:
+                server.close()
+            server = _servers[key] = LocalLlamaServer(model_path, threads, context)
+        return server
+
+
+def _serve(model_path: str, threads: int, context: int) -> None:
+    """The child's side: start the server, announce its address, serve until stdin closes."""
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = model_path
+    params.n_ctx = context
+    params.n_parallel = 1  # one generation at a time: 2 cores cannot serve more
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0  # a free port
+    params.cache_prompt = True  # reuse the KV cache of the shared system-prompt prefix
+    params.verbosity = -1
+    params.api_keys = [os.environ[_KEY_ENV]]
+    server = xllamacpp.Server(params)
+    print(json.dumps({"address": server.listening_address}), flush=True)
+    sys.stdin.read()  # returns at EOF: the parent closed it or is gone
+    os._exit(0)  # skip interpreter teardown of the native server threads
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
