@@ -60,15 +60,21 @@ class LocalLlamaServer:
             raise
 
     def _read_address(self, deadline: float) -> str:
+        """The address line the child prints; other lines a native library may print are skipped."""
         assert self.process.stdout is not None
+        fd, pending = self.process.stdout.fileno(), b""
         with selectors.DefaultSelector() as selector:
-            selector.register(self.process.stdout, selectors.EVENT_READ)
-            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                raise RagError(f"本地模型服务启动超时：{self.model_path.name}")
-        line = self.process.stdout.readline()
-        if not line:
-            raise RagError(f"本地模型服务启动失败：{self.model_path.name}：{self._last_log_line()}")
-        return str(json.loads(line)["address"])
+            selector.register(fd, selectors.EVENT_READ)
+            while True:
+                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                    raise RagError(f"本地模型服务启动超时：{self.model_path.name}")
+                chunk = os.read(fd, 4096)  # the raw pipe: a buffered readline could hide a second line from select
+                if not chunk:
+                    raise RagError(f"本地模型服务启动失败：{self.model_path.name}：{self._last_log_line()}")
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    if line.startswith(b"{"):
+                        return str(json.loads(line)["address"])
 
     def _wait_healthy(self, deadline: float) -> None:
         health = self.base_url[: -len("/v1")] + "/health"
