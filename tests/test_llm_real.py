@@ -303,3 +303,18 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ", 1)[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_local_server_that_died_is_started_again_on_next_use(small_model):
+    import httpx
+
+    from rag.llama_server import local_server
+
+    first = local_server(small_model, 1, 1024)
+    first.process.kill()
+    first.process.wait()
+    second = local_server(small_model, 1, 1024)
+    assert second is not first and second.process.poll() is None
+    headers = {"Authorization": f"Bearer {second.api_key}"}
+    assert httpx.get(second.base_url.removesuffix("/v1") + "/health", headers=headers, timeout=10).status_code == 200
+    second.close()
