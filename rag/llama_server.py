@@ -8,8 +8,9 @@ the parent exits or dies, the server goes with it.
 
 Why a child and not a thread of this process: this process also holds PyTorch
 (the embedder), whose bundled ``libgomp.so.1`` then also serves llama.cpp's
-OpenMP threads; with the 1.5B on the gold set the median finished answer took
-6.4 s in-process and 5.4 s from this child (decoding 2.8 -> 2.0 s; ``bench/README.md``).
+OpenMP threads; with the 1.5B on the gold set, measured in one session, the median
+finished answer took 6.0 s in-process and 5.4 s from this child (decoding 2.7 -> 2.0 s;
+``bench/README.md``, fifth round).
 A child also keeps a llama.cpp crash from taking the chat down with it.
 
 Deliberately not here: which model or provider to use (``rag.llm``), prompts.
@@ -52,9 +53,9 @@ class LocalLlamaServer:
         atexit.register(self.close)
         deadline = time.monotonic() + _START_TIMEOUT_S
         try:
-            address = self._read_address(deadline)
-            self.base_url = address.rstrip("/") + "/v1"
-            self._wait_healthy(deadline)
+            root = self._read_address(deadline).rstrip("/")
+            self.base_url = root + "/v1"
+            self._wait_healthy(root + "/health", deadline)
         except BaseException:
             self.close()
             raise
@@ -76,8 +77,7 @@ class LocalLlamaServer:
                     if line.startswith(b"{"):
                         return str(json.loads(line)["address"])
 
-    def _wait_healthy(self, deadline: float) -> None:
-        health = self.base_url[: -len("/v1")] + "/health"
+    def _wait_healthy(self, health: str, deadline: float) -> None:
         while True:
             try:
                 with urllib.request.urlopen(health, timeout=2) as resp:  # 127.0.0.1 only

@@ -17,6 +17,7 @@ from rag.llm import local_server
 from rag.models import QWEN_05B, provision_parts
 from rag.types import Turn
 from tests.conftest import make_settings
+from tests.processes import wait_until
 
 LESHAN = "003_cb9038ba9ea812d0.txt"
 
@@ -281,7 +282,6 @@ def test_the_local_server_goes_when_its_parent_is_killed(small_model):
     import signal
     import subprocess
     import sys
-    import time
 
     script = ("import sys; from pathlib import Path; from rag.llama_server import LocalLlamaServer;"
               f"s = LocalLlamaServer(Path({str(small_model)!r}), 1, 1024); print(s.process.pid, flush=True);"
@@ -291,10 +291,7 @@ def test_the_local_server_goes_when_its_parent_is_killed(small_model):
         assert parent.stdout is not None
         child = int(parent.stdout.readline())
         os.kill(parent.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while _alive(child):
-        assert time.monotonic() < deadline, "the llama.cpp server outlived its killed parent"
-        time.sleep(0.1)
+    wait_until(lambda: not _alive(child), 30, "the llama.cpp server to end with its killed parent")
 
 
 def _alive(pid: int) -> bool:
@@ -307,8 +304,6 @@ def _alive(pid: int) -> bool:
 
 def test_a_local_server_that_died_is_started_again_on_next_use(small_model):
     import httpx
-
-    from rag.llama_server import local_server
 
     first = local_server(small_model, 1, 1024)
     first.process.kill()
