@@ -12,7 +12,9 @@ Refusal: a place the knowledge base does not cover, evidence under the
 calibrated relevance threshold, or a model saying the materials do not answer
 give ``refused=True`` and a plain "资料中没有找到…" with nearby material labelled
 as such — except that a model's refusal of evidence far above that threshold
-(``override_refusal_relevance``) gives the evidence answer with a notice. A model
+(``override_refusal_relevance``), or of a shown quote that states the answer by a check
+outside the model (``rag.evidence.states_answer``, ``override_refusal_coverage``), gives the
+evidence answer with a notice. A model
 that fails, times out, writes only marks, or whose every claim states a figure
 its quote does not contain degrades to the evidence-only answer, with a notice
 saying so. ``Answer.answered_by`` says which of these made the final text and
@@ -22,7 +24,9 @@ A multi-part question ("A和B分别…", ``rag.parts``) is retrieved part by par
 answered part by part (``rag.part_answer``): the model is asked each answerable part on
 its own, with that part's best ``model_evidence_k`` passages, and the answers are joined.
 A one-thing question shows the model only its best ``model_evidence_k`` passages; the
-user still sees all of them. The prompt is ``rag.prompts``.
+user still sees all of them. A cross-case question whose evidence spans two or more
+articles is answered one line per article (``rag.case_lines``; for the local llama.cpp
+server a grammar forces each line's place and marks). The prompts are ``rag.prompts``.
 
 Timings (``Answer.timings_ms``, milliseconds) belong to the call: the stages
 ``load`` (embedding model, Chroma, BM25, only when not yet open), ``rewrite``,
@@ -41,15 +45,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from rag.case_lines import asks_for_cases, case_grammar, tidy_case_lines
 from rag.citations import content_chars, parse_answer, verify_quotes
-from rag.compose import compose_answer, compose_parts, refusal_text
+from rag.compose import article_groups, compose_answer, compose_parts, refusal_text
 from rag.config import Settings
-from rag.evidence import Evidence, select_evidence
+from rag.evidence import Evidence, select_evidence, states_answer
 from rag.knowledge import KnowledgeBase
 from rag.llm import LlmChoice, make_chat_model, parse_llm
 from rag.part_answer import PartSplit, complete_parts, join_part_answers, split_evidence
 from rag.parts import question_parts
-from rag.prompts import generation_chain, generation_inputs
+from rag.prompts import CASES_HUMAN_PROMPT, generation_chain, generation_inputs
 from rag.refusal import is_weak, missing_regions, says_not_found
 from rag.retrieval import is_cross_case, search
 from rag.rewrite import is_follow_up, rewrite
@@ -138,24 +143,24 @@ def ask_stream(
             yield _final(kb, _evidence_answer(base, busy, split, "busy"), timer)
             return
     try:
-        yield from _generate(kb, chat_model, base, picked, timer, split)
+        yield from _generate(kb, chat_model, base, picked, timer, split, grammar=choice.kind == "local")
     finally:
         slots.release()
 
 
 def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evidence],
-              timer: Timer, split: PartSplit | None = None) -> Iterator[Event]:
+              timer: Timer, split: PartSplit | None = None, grammar: bool = False) -> Iterator[Event]:
     settings = kb.settings
     requests = _model_requests(base, split, settings.model_evidence_k)
-    chain = generation_chain(chat_model)  # one chain for every part's call
     texts: list[str] = []
     first = True
     try:
         deadline = time.monotonic() + settings.llm_timeout_s
-        for quotes, question in requests:
+        for quotes, question, by_case in requests:
             if texts:
                 yield Event("token", token="\n")  # the next part's answer on its own line
             tokens: list[str] = []
+            chain = _request_chain(chat_model, quotes, by_case, grammar)
             for token in chain.stream(generation_inputs(quotes, question)):
                 if first:  # the first token of any part (a first part may come back empty)
                     timer.mark("first_token")
@@ -164,35 +169,55 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
                 yield Event("token", token=token)
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"超过 {settings.llm_timeout_s:.0f} 秒")
-            texts.append("".join(tokens))
+            texts.append(tidy_case_lines("".join(tokens)) if by_case else "".join(tokens))
     except Exception as exc:  # the user still gets the evidence-only answer
         timer.mark("generate")
         failed = f"模型生成失败（{type(exc).__name__}: {str(exc)[:120]}），以下为根据原文摘录整理的答案。"
         yield _final(kb, _evidence_answer(base, failed, split, "failed"), timer)
         return
     timer.mark("generate")
-    raw = texts[0] if split is None else join_part_answers(texts, [quotes for quotes, _ in requests])
-    yield _final(kb, _from_model(raw, base, picked, settings.override_refusal_relevance, split), timer)
+    raw = texts[0] if split is None else join_part_answers(texts, [quotes for quotes, _, _ in requests])
+    shown = [c for quotes, _, _ in requests for c in quotes]
+    contradicted = says_not_found(raw) and _refusal_contradicted(kb, base, picked, shown)
+    yield _final(kb, _from_model(raw, base, picked, contradicted, split), timer)
+
+
+def _refusal_contradicted(kb: KnowledgeBase, base: Answer, picked: list[Evidence], shown: list[Citation]) -> bool:
+    """The evidence answers what the model refused: far above the answerable level, or a shown quote states it."""
+    settings = kb.settings
+    return (max((e.relevance for e in picked), default=0.0) >= settings.override_refusal_relevance
+            or states_answer(kb, base.standalone_question, shown, settings.override_refusal_coverage))
+
+
+def _request_chain(chat_model: Any, quotes: Sequence[Citation], by_case: bool, grammar: bool) -> Any:
+    """The answer chain for one call: the one-thing prompt, or one line per place (grammar-bound for llama.cpp)."""
+    if not by_case:
+        return generation_chain(chat_model)
+    model = chat_model.bind(extra_body={"grammar": case_grammar(quotes)}) if grammar else chat_model
+    return generation_chain(model, CASES_HUMAN_PROMPT)
 
 
 def _model_requests(base: Answer, split: PartSplit | None,
-                    top: int) -> list[tuple[tuple[Citation, ...], str]]:
-    """(passages, question) per model call: one call, or one per answerable part with that part's passages.
+                    top: int) -> list[tuple[tuple[Citation, ...], str, bool]]:
+    """(passages, question, by case) per model call: one call, or one per answerable part with its passages.
 
-    A one-thing question shows the model its best ``top`` passages (0: all), a cross-place
-    question all of them. Asked together, the 1.5B left parts out or refused one part while
-    quoting its answer; asked one part at a time it answers each like a one-thing question.
+    A one-thing question shows the model its best ``top`` passages (0: all); a cross-case
+    question all of them, asked for one line per article when it asks what places did
+    (``asks_for_cases``) and they come from two or more articles.
+    Asked together, the 1.5B left parts out or refused one part while quoting its answer;
+    asked one part at a time it answers each like a one-thing question.
     """
     evidence, standalone = base.evidence, base.standalone_question
     if split is None:
-        shown = evidence[:top] if top and not is_cross_case(standalone) else evidence
-        return [(shown, standalone)]
+        if is_cross_case(standalone):
+            return [(evidence, standalone, asks_for_cases(standalone) and len(article_groups(evidence)) > 1)]
+        return [(evidence[:top] if top else evidence, standalone, False)]
     by_n = {c.n: c for c in evidence}
     requests = []
     for part, numbers, answered in zip(split.parts, split.found.numbers, split.answered, strict=True):
         quotes = tuple(by_n[n] for n in numbers if n in by_n)
         if answered and quotes:
-            requests.append((quotes[:top] if top else quotes, part))
+            requests.append((quotes[:top] if top else quotes, part, False))
     return requests
 
 
@@ -224,13 +249,12 @@ def _refuse(base: Answer, missing: list[str], picked: list[Evidence], timer: Tim
     yield Event("answer", answer=replace(answer, timings_ms=timer.ms()))
 
 
-def _from_model(raw: str, base: Answer, picked: list[Evidence], override_at: float,
+def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: bool,
                 split: PartSplit | None = None) -> Answer:
     evidence = base.evidence
     parsed = parse_answer(raw, {c.n: c.quote for c in evidence})
     if says_not_found(raw) and not parsed.cited:
-        if max((e.relevance for e in picked), default=0.0) >= override_at:
-            # the evidence is far above the answerable level: show it rather than a refusal it contradicts
+        if contradicted:  # show the evidence rather than a refusal it contradicts
             return _evidence_answer(base, "模型未能从资料中作答，但资料与问题高度相关，以下为根据原文摘录整理的答案。",
                                     split, "refused_against_evidence")
         related = tuple(e.citation for e in picked[:_RELATED_ON_REFUSAL])

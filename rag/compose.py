@@ -36,7 +36,8 @@ def regions_text(c: Citation) -> str:
     return "、".join(c.regions) or NO_REGION
 
 
-def _groups(evidence: Sequence[Citation]) -> list[list[Citation]]:
+def article_groups(evidence: Sequence[Citation]) -> list[list[Citation]]:
+    """The quotes grouped by article, articles in the order of their first (most relevant) quote."""
     by_source: dict[str, list[Citation]] = {}
     for c in evidence:  # evidence arrives most relevant first; keep that order of articles
         by_source.setdefault(c.source, []).append(c)
@@ -47,7 +48,7 @@ def compose_answer(question: str, evidence: Sequence[Citation]) -> str:
     """An answer made only of cited quotes, grouped by article and place."""
     if not evidence:
         return "资料中没有找到相关内容。"
-    groups = _groups(evidence)
+    groups = article_groups(evidence)
     if len(groups) == 1:
         group = groups[0]
         head = f"据《{group[0].title}》（{place_of(group[0])}）："

@@ -134,6 +134,15 @@ class Settings(BaseSettings):
             "give the evidence-only answer with a notice instead of a refusal (1 turns this off)."
         ),
     )
+    override_refusal_coverage: float = Field(
+        default=0.8, ge=0, le=1.01,
+        description=(
+            "When the model answers 资料中没有找到 but a quote it was shown holds at least this share of the "
+            "question's content terms (years aside), has the kind of answer asked (a figure, a date) and its "
+            "article names the question's years, give the evidence-only answer with a notice (above 1 turns "
+            "this off). 0.8 keeps RGB's rejection of unanswerable questions at .80 on the dev split."
+        ),
+    )
     llm: str = Field(
         default="local",
         description="Answer provider: 'local', 'local:<model id|0.5b|1.5b|file.gguf>', "

@@ -19,12 +19,17 @@ quotes rather than a pile.
 ``select_part_evidence`` does the same for each part of a multi-part question
 (``rag.parts``) and merges the parts' quotes so that every part keeps its own.
 
+``states_answer`` says, without the model, whether a quote states what a question asks
+(nearly all its content terms, the asked kind of answer, the asked years in its article);
+the chain uses it to override a model's refusal that the shown evidence contradicts.
+
 Deliberately not here: embedding individual sentences (too slow on this CPU
 for an answer that must show evidence within a second) or any LLM call.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -45,6 +50,7 @@ _COVERAGE_WEIGHT = 0.6  # relevance = 0.6 * term coverage + 0.4 * dense similari
 # while the several places of a cross-case question are close to each other.
 _KEEP_RATIO = 0.7
 _KEEP_RATIO_CROSS_CASE = 0.6
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,28 @@ def _coverage(tokens: set[str], terms: dict[str, float], total: float) -> float:
     if total <= 0:
         return 0.0
     return sum(w for t, w in terms.items() if t in tokens) / total
+
+
+def states_answer(kb: KnowledgeBase, question: str, quotes: Sequence[Citation], at: float) -> bool:
+    """True when one of ``quotes`` states what ``question`` asks, judged without the model.
+
+    The quote holds at least ``at`` of the question's content terms (IDF-weighted, years and
+    年 left aside), is of the kind asked (a figure for 多少, a date for 何时: ``rag.intent``), and
+    its article names every year the question names ("2021年…" answered by a 2023 report: no).
+    """
+    terms = {t: w for t, w in question_terms(kb, question).items() if t != "年" and not _YEAR.fullmatch(t)}
+    total = sum(terms.values())
+    years = set(_YEAR.findall(question))
+    intent = question_intent(question)
+    for c in quotes:
+        if _coverage(set(tokenize(c.quote)), terms, total) < at:
+            continue
+        if (intent.quantity or intent.time) and intent.bonus(c.quote) <= 0:
+            continue
+        doc = kb.document(c.source)
+        if all(y in c.title or (doc is not None and y in doc.text) for y in years):
+            return True
+    return False
 
 
 def _best_window(text: str, terms: dict[str, float], total: float,

@@ -19,7 +19,7 @@ _UNITS = "个名家人位次项所条种批天年月户场座支件元亩公里�
 _QUANTITY = re.compile(rf"多少|几[{_UNITS}]|几十|数量|人数|规模|比例|占比|增长率|增幅|百分之|排名|第几|"
                        r"多大|多长|多高|多远")
 _ASKED_UNIT = re.compile(rf"(?:多少|几)([{_UNITS}])")
-_TIME = re.compile(r"何时|什么时候|哪一年|哪年|哪一天|哪天|几月|几号|时间是|日期")
+_TIME = re.compile(r"何时|什么时候|哪一年|哪年|哪一天|哪天|几月|几号|时间|日期")
 _HOW = re.compile(r"怎么|怎样|如何|哪些(?:做法|措施|举措|办法|经验)|什么(?:做法|措施|举措|办法)|采取了|做法")
 _CN_NUMERAL = "一二三四五六七八九十百千万两"
 _NUMBER = re.compile(rf"[0-9０-９]+(?:\.[0-9]+)?|[{_CN_NUMERAL}]+(?=[个名家人位次项所条种批户场座支件倍])")
@@ -51,6 +51,11 @@ class Intent:
         if self.how and _MEASURE.search(text):
             score += MEASURE_BONUS
         return score
+
+
+def names_a_measure(text: str) -> bool:
+    """True when ``text`` has a word for something done (建立、推行、选派…)."""
+    return _MEASURE.search(text) is not None
 
 
 def question_intent(question: str) -> Intent:

@@ -2,7 +2,8 @@
 
 One prompt serves every answer: a one-thing question with its best passages, and each
 part of a multi-part question with that part's passages (``rag.chain`` asks the parts one
-by one). Deliberately not here: which passages are shown (``rag.chain``), parsing the
+by one); a cross-case question asks for one line per place instead (``CASES_HUMAN_PROMPT``).
+Deliberately not here: which passages are shown (``rag.chain``), parsing the
 answer (``rag.citations``).
 """
 
@@ -21,6 +22,11 @@ SYSTEM_PROMPT = (
     "资料不能回答问题时，只回答“资料中没有找到相关内容”；回答简洁，不超过200字。"
 )
 HUMAN_PROMPT = "资料：\n{context}\n\n问题：{question}\n请只根据资料回答，每句话末尾标注资料编号，如[1]。"
+# A cross-case question: one line per place (``rag.case_lines`` forces the lines' heads for llama.cpp).
+CASES_HUMAN_PROMPT = (
+    "资料：\n{context}\n\n问题：{question}\n请按地方逐条回答：每个地方一行，只写一句话："
+    "用资料原话写出该地的具体做法和数字，不超过40字，行末标注出处编号，如[1]。"
+)
 _RELATIVE_PLACES = re.compile(r"其他地方|别的地方|其他地区|其它地方|其它地区|外地")
 
 
@@ -38,11 +44,11 @@ def model_question(question: str) -> str:
     return _RELATIVE_PLACES.sub("各地", question)
 
 
-def generation_prompt() -> Any:
-    """The answer prompt (system + human) as a LangChain ``ChatPromptTemplate``."""
+def generation_prompt(human: str = HUMAN_PROMPT) -> Any:
+    """The answer prompt (system + ``human``) as a LangChain ``ChatPromptTemplate``."""
     from langchain_core.prompts import ChatPromptTemplate
 
-    return ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", HUMAN_PROMPT)])
+    return ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", human)])
 
 
 def generation_inputs(evidence: Sequence[Citation], question: str) -> dict[str, str]:
@@ -50,8 +56,8 @@ def generation_inputs(evidence: Sequence[Citation], question: str) -> dict[str, 
     return {"context": evidence_block(evidence), "question": model_question(question)}
 
 
-def generation_chain(chat_model: Any) -> Any:
+def generation_chain(chat_model: Any, human: str = HUMAN_PROMPT) -> Any:
     """prompt | chat model | string parser."""
     from langchain_core.output_parsers import StrOutputParser
 
-    return generation_prompt() | chat_model | StrOutputParser()
+    return generation_prompt(human) | chat_model | StrOutputParser()

@@ -13,6 +13,7 @@ import socket
 import pytest
 
 from rag.chain import ask, ask_stream
+from rag.compose import article_groups, place_of
 from rag.llm import local_server
 from rag.models import QWEN_05B, provision_parts
 from rag.types import Turn
@@ -220,6 +221,20 @@ def test_local_model_answers_every_part_of_a_multi_part_question(sample_kb, smal
     assert (answer.answered_by, answer.fallback) in {("model", ""), ("model", "missing_parts"),
                                                      ("evidence", "unsupported_numbers"),
                                                      ("evidence", "refused_against_evidence")}
+
+
+def test_a_cross_case_answer_has_one_line_per_article_headed_by_its_place_and_citing_it(sample_kb, small_model):
+    """The grammar reaches the real llama.cpp server: no article of the evidence is left out of the answer."""
+    answer = ask(sample_kb, "各地是怎样选派党建指导员的？", llm="local:0.5b")
+    assert (answer.answered_by, answer.fallback) == ("model", ""), answer.notice
+    _check_citations(sample_kb, answer)
+    groups = article_groups(answer.evidence)
+    lines = answer.text.splitlines()
+    assert len(groups) >= 3 and len(lines) == len(groups), answer.text
+    for line, group in zip(lines, groups, strict=True):
+        assert line.startswith(f"- {place_of(group[0])}：")
+        assert any(f"[{c.n}]" in line for c in group), line
+    assert {c.source for c in answer.citations} == {c.source for c in answer.evidence}
 
 
 def test_the_local_server_renders_prompts_with_the_gguf_chat_template(endpoint):

@@ -14,7 +14,9 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from rag.chain import ask
 from rag.citations import parse_answer
+from rag.evidence import states_answer
 from rag.parts import question_parts
+from rag.types import Citation
 
 
 @pytest.mark.parametrize(("question", "parts"), [
@@ -80,11 +82,35 @@ def test_a_model_refusal_the_strong_evidence_contradicts_gives_the_evidence(samp
     answer = ask(sample_kb, question, chat_model=model, llm="local")
     assert not answer.refused and answer.answered_by == "evidence"
     assert answer.fallback == "refused_against_evidence" and "807名" in answer.text
-    off = sample_kb.settings.model_copy(update={"override_refusal_relevance": 1.0})
     from rag.knowledge import KnowledgeBase
 
+    for update in ({"override_refusal_relevance": 1.0}, {"override_refusal_coverage": 1.01}):
+        one_on = ask(KnowledgeBase(sample_kb.settings.model_copy(update=update)), question, chat_model=model,
+                     llm="local")
+        assert one_on.fallback == "refused_against_evidence", f"the other check alone overrides it ({update})"
+    off = sample_kb.settings.model_copy(update={"override_refusal_relevance": 1.0, "override_refusal_coverage": 1.01})
     strict = ask(KnowledgeBase(off), question, chat_model=model, llm="local")
     assert strict.refused and strict.answered_by == "refusal"
+
+
+def _quote(kb, source: str, phrase: str) -> Citation:
+    text = kb.document(source).text
+    start = text.index(phrase)
+    return Citation(n=1, source=source, title="t", regions=(), quote=phrase, start=start, end=start + len(phrase))
+
+
+def test_a_quote_states_the_answer_only_with_the_asked_terms_kind_and_year(sample_kb):
+    """The check outside the model that lets a refusal be overridden (``states_answer``)."""
+    leshan = "003_cb9038ba9ea812d0.txt"
+    figure = _quote(sample_kb, leshan, "从全市机关事业单位选派807名党建指导员担任“红色向导”")
+    no_figure = _quote(sample_kb, leshan, "每月下沉到企业指导工作")
+    asked = "乐山市从机关事业单位选派了多少名党建指导员？"
+    assert states_answer(sample_kb, asked, [no_figure, figure], 0.8)
+    assert not states_answer(sample_kb, asked, [no_figure], 0.8), "the terms alone, without the asked figure"
+    assert "1999" not in sample_kb.document(leshan).text
+    assert not states_answer(sample_kb, "乐山市1999年从机关事业单位选派了多少名党建指导员？", [figure], 0.8), \
+        "a year the article never names"
+    assert not states_answer(sample_kb, "乐山市从机关事业单位选派了多少名外卖骑手？", [figure], 0.8)
 
 
 def test_a_wrong_figure_that_is_the_whole_answer_is_replaced_by_the_quotes(sample_kb):
