@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -178,8 +178,8 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
     timer.mark("generate")
     raw = texts[0] if split is None else join_part_answers(texts, [quotes for quotes, _, _ in requests])
     shown = [c for quotes, _, _ in requests for c in quotes]
-    contradicted = says_not_found(raw) and _refusal_contradicted(kb, base, picked, shown)
-    yield _final(kb, _from_model(raw, base, picked, contradicted, split), timer)
+    yield _final(kb, _from_model(raw, base, picked, lambda: _refusal_contradicted(kb, base, picked, shown), split),
+                 timer)
 
 
 def _refusal_contradicted(kb: KnowledgeBase, base: Answer, picked: list[Evidence], shown: list[Citation]) -> bool:
@@ -249,12 +249,13 @@ def _refuse(base: Answer, missing: list[str], picked: list[Evidence], timer: Tim
     yield Event("answer", answer=replace(answer, timings_ms=timer.ms()))
 
 
-def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: bool,
+def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: Callable[[], bool],
                 split: PartSplit | None = None) -> Answer:
+    """The final answer from the model's text; ``contradicted`` is asked only when the model refused."""
     evidence = base.evidence
     parsed = parse_answer(raw, {c.n: c.quote for c in evidence})
     if says_not_found(raw) and not parsed.cited:
-        if contradicted:  # show the evidence rather than a refusal it contradicts
+        if contradicted():  # show the evidence rather than a refusal it contradicts
             return _evidence_answer(base, "模型未能从资料中作答，但资料与问题高度相关，以下为根据原文摘录整理的答案。",
                                     split, "refused_against_evidence")
         related = tuple(e.citation for e in picked[:_RELATED_ON_REFUSAL])
