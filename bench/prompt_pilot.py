@@ -15,6 +15,10 @@ unanswerable question). Variants:
 * ``retry_top1`` / ``extract_top1``: only the best passage, with the answer prompt or an
   extraction prompt — what a retry after a refusal would see (run it on refused questions).
 
+``judge`` asks, for each shown passage on its own, whether it gives the answer ("是"/"否",
+first token only), and records ``p_yes`` per passage: a second judge of the model's refusals,
+outside the answer call (run it on the questions the model refused: ``--refused-only``).
+
 With ``--refusal-probability`` only the first token is asked for, with its top 10
 log-probabilities, and the record holds ``p_refuse``: the probability that the answer starts
 with 资料 (资料中没有找到…), which a threshold could turn into a refusal decision.
@@ -67,6 +71,9 @@ REFUSALS = [
     ("[1] 江苏省南通市：2021年，该区从区直机关选派30名党建指导员进驻园区企业，帮助12家企业建立党组织。",
      "该区2021年在园区举办了多少场招聘会？", "资料中没有找到相关内容"),
 ]
+JUDGE_SYSTEM = ("你是严格的审核员。判断资料能否回答问题。资料说的对象、时间、地点必须和问题完全一致；"
+                "只是话题相关、或说的是别的对象和年份，都算不能回答。只回答“是”或“否”。")
+JUDGE_HUMAN = "资料：\n{context}\n\n问题：{question}\n资料是否直接给出了这个问题的答案？只回答“是”或“否”。"
 _MARKS = re.compile(r"\[\d{1,2}\]")  # removed before scoring, as rag eval does (eval.runner)
 EXTRACT_SYSTEM = "你是信息抽取助手。只根据给出的原文回答，不使用原文以外的知识。"
 EXTRACT_HUMAN = ("原文：\n{context}\n\n问题：{question}\n"
@@ -86,6 +93,24 @@ def messages(variant: str, quotes: list[Citation], question: str) -> list[dict[s
     return out
 
 
+def model_refused(answer: dict) -> bool:
+    """The run's model said 资料中没有找到 (a refusal it gave, or one the chain overrode)."""
+    return answer.get("fallback") == "refused_against_evidence" or (
+        answer.get("answered_by") == "refusal" and "first_token" in answer.get("timings_ms", {}))
+
+
+def judge(client: object, quote: Citation, question: str) -> float:
+    """P("是") / (P("是") + P("否")) for the first token of the judge's reply about one passage."""
+    messages = [{"role": "system", "content": JUDGE_SYSTEM},
+                {"role": "user", "content": JUDGE_HUMAN.format(context=evidence_block([quote]), question=question)}]
+    reply = client.chat.completions.create(model="pilot", messages=messages, temperature=0,  # type: ignore[attr-defined]
+                                           max_tokens=1, logprobs=True, top_logprobs=10)
+    top = reply.choices[0].logprobs.content[0].top_logprobs
+    yes = sum(math.exp(t.logprob) for t in top if t.token.startswith("是"))
+    no = sum(math.exp(t.logprob) for t in top if t.token.startswith("否"))
+    return round(yes / (yes + no), 3) if yes + no else 0.0
+
+
 def rows(spec: str) -> list[tuple[str, ScoredRow]]:
     """``NAME=RUN_DIR[:IDS_FILE]``: the run's rows (only the listed ids), each with the set's name."""
     name, _, where = spec.partition("=")
@@ -97,14 +122,17 @@ def rows(spec: str) -> list[tuple[str, ScoredRow]]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("variant", choices=["plain", "fewshot", "fewshot_neg", "retry_top1", "extract_top1"])
+    ap.add_argument("variant", choices=["plain", "fewshot", "fewshot_neg", "retry_top1", "extract_top1", "judge"])
     ap.add_argument("out", type=Path)
     ap.add_argument("sets", nargs="+", help="NAME=RUN_DIR[:IDS_FILE]")
     ap.add_argument("--model", default="1.5b")
     ap.add_argument("--refusal-probability", action="store_true", help="first token only, with p_refuse")
+    ap.add_argument("--refused-only", action="store_true", help="only the questions the run's model refused")
     args = ap.parse_args()
     try:
         asked = [row for spec in args.sets for row in rows(spec)]  # before the model loads: a wrong folder fails fast
+        if args.refused_only:
+            asked = [(name, r) for name, r in asked if model_refused(r.answer)]
     except DatasetError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -123,6 +151,10 @@ def main() -> int:
             quotes = [Citation(**{**c, "regions": tuple(c["regions"])}) for c in r.evidence[:shown]]
             question = model_question(r.answer.get("standalone_question") or r.question)
             start = time.monotonic()
+            if args.variant == "judge":
+                f.write(json.dumps({"set": name, "id": r.id, "answerable": r.answerable, "question": question,
+                                    "p_yes": [judge(client, c, question) for c in quotes]}, ensure_ascii=False) + "\n")
+                continue
             reply = client.chat.completions.create(model="pilot", messages=messages(args.variant, quotes, question),
                                                    temperature=0, **call)
             text = reply.choices[0].message.content or ""

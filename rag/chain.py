@@ -26,7 +26,8 @@ its own, with that part's best ``model_evidence_k`` passages, and the answers ar
 A one-thing question shows the model only its best ``model_evidence_k`` passages; the
 user still sees all of them. A cross-case question whose evidence spans two or more
 articles is answered one line per article (``rag.case_lines``; for the local llama.cpp
-server a grammar forces each line's place and marks). The prompts are ``rag.prompts``.
+server a grammar forces each line's place and marks). Which passages, question and prompt
+each model call gets is ``rag.model_calls``; the prompt texts are ``rag.prompts``.
 
 Timings (``Answer.timings_ms``, milliseconds) belong to the call: the stages
 ``load`` (embedding model, Chroma, BM25, only when not yet open), ``rewrite``,
@@ -45,18 +46,19 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rag.case_lines import asks_for_cases, case_grammar, tidy_case_lines
+from rag.case_lines import tidy_case_lines
 from rag.citations import content_chars, parse_answer, verify_quotes
-from rag.compose import article_groups, compose_answer, compose_parts, refusal_text
+from rag.compose import compose_answer, compose_parts, refusal_text
 from rag.config import Settings
 from rag.evidence import Evidence, select_evidence, states_answer
 from rag.knowledge import KnowledgeBase
 from rag.llm import LlmChoice, make_chat_model, parse_llm
+from rag.model_calls import call_chain, model_calls
 from rag.part_answer import PartSplit, complete_parts, join_part_answers, split_evidence
 from rag.parts import question_parts
-from rag.prompts import CASES_HUMAN_PROMPT, generation_chain, generation_inputs
+from rag.prompts import generation_inputs
 from rag.refusal import is_weak, missing_regions, says_not_found
-from rag.retrieval import is_cross_case, search
+from rag.retrieval import search
 from rag.rewrite import is_follow_up, rewrite
 from rag.timing import Timer
 from rag.types import Answer, Citation, EventKind, Fallback, Turn
@@ -151,17 +153,16 @@ def ask_stream(
 def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evidence],
               timer: Timer, split: PartSplit | None = None, grammar: bool = False) -> Iterator[Event]:
     settings = kb.settings
-    requests = _model_requests(base, split, settings.model_evidence_k)
+    calls = model_calls(base, split, settings.model_evidence_k)
     texts: list[str] = []
     first = True
     try:
         deadline = time.monotonic() + settings.llm_timeout_s
-        for quotes, question, by_case in requests:
+        for call in calls:
             if texts:
                 yield Event("token", token="\n")  # the next part's answer on its own line
             tokens: list[str] = []
-            chain = _request_chain(chat_model, quotes, by_case, grammar)
-            for token in chain.stream(generation_inputs(quotes, question)):
+            for token in call_chain(chat_model, call, grammar).stream(generation_inputs(call.quotes, call.question)):
                 if first:  # the first token of any part (a first part may come back empty)
                     timer.mark("first_token")
                     first = False
@@ -169,15 +170,15 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
                 yield Event("token", token=token)
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"超过 {settings.llm_timeout_s:.0f} 秒")
-            texts.append(tidy_case_lines("".join(tokens)) if by_case else "".join(tokens))
+            texts.append(tidy_case_lines("".join(tokens)) if call.by_case else "".join(tokens))
     except Exception as exc:  # the user still gets the evidence-only answer
         timer.mark("generate")
         failed = f"模型生成失败（{type(exc).__name__}: {str(exc)[:120]}），以下为根据原文摘录整理的答案。"
         yield _final(kb, _evidence_answer(base, failed, split, "failed"), timer)
         return
     timer.mark("generate")
-    raw = texts[0] if split is None else join_part_answers(texts, [quotes for quotes, _, _ in requests])
-    shown = [c for quotes, _, _ in requests for c in quotes]
+    raw = texts[0] if split is None else join_part_answers(texts, [call.quotes for call in calls])
+    shown = [c for call in calls for c in call.quotes]
     yield _final(kb, _from_model(raw, base, picked, lambda: _refusal_contradicted(kb, base, picked, shown), split),
                  timer)
 
@@ -187,38 +188,6 @@ def _refusal_contradicted(kb: KnowledgeBase, base: Answer, picked: list[Evidence
     settings = kb.settings
     return (max((e.relevance for e in picked), default=0.0) >= settings.override_refusal_relevance
             or states_answer(kb, base.standalone_question, shown, settings.override_refusal_coverage))
-
-
-def _request_chain(chat_model: Any, quotes: Sequence[Citation], by_case: bool, grammar: bool) -> Any:
-    """The answer chain for one call: the one-thing prompt, or one line per place (grammar-bound for llama.cpp)."""
-    if not by_case:
-        return generation_chain(chat_model)
-    model = chat_model.bind(extra_body={"grammar": case_grammar(quotes)}) if grammar else chat_model
-    return generation_chain(model, CASES_HUMAN_PROMPT)
-
-
-def _model_requests(base: Answer, split: PartSplit | None,
-                    top: int) -> list[tuple[tuple[Citation, ...], str, bool]]:
-    """(passages, question, by case) per model call: one call, or one per answerable part with its passages.
-
-    A one-thing question shows the model its best ``top`` passages (0: all); a cross-case
-    question all of them, asked for one line per article when it asks what places did
-    (``asks_for_cases``) and they come from two or more articles.
-    Asked together, the 1.5B left parts out or refused one part while quoting its answer;
-    asked one part at a time it answers each like a one-thing question.
-    """
-    evidence, standalone = base.evidence, base.standalone_question
-    if split is None:
-        if is_cross_case(standalone):
-            return [(evidence, standalone, asks_for_cases(standalone) and len(article_groups(evidence)) > 1)]
-        return [(evidence[:top] if top else evidence, standalone, False)]
-    by_n = {c.n: c for c in evidence}
-    requests = []
-    for part, numbers, answered in zip(split.parts, split.found.numbers, split.answered, strict=True):
-        quotes = tuple(by_n[n] for n in numbers if n in by_n)
-        if answered and quotes:
-            requests.append((quotes[:top] if top else quotes, part, False))
-    return requests
 
 
 _slots: dict[int, threading.BoundedSemaphore] = {}

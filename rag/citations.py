@@ -8,7 +8,9 @@ was not given, and lists each sentence that states something but carries no
 valid mark; that sentence is kept but visibly flagged in the text. A cited
 sentence stating a number that none of its cited quotes contains ("80%" where
 the article says "140余名") is flagged the same way, as a likely invention.
-``verify_quotes`` checks that every citation's quote is the exact slice of its
+An unmarked claim that restates one quote (``restated_by``: nearly all its character pairs
+are in it, as when the model copies a quote and leaves the mark off) gets that quote's mark
+instead of the flag. ``verify_quotes`` checks that every citation's quote is the exact slice of its
 source's cleaned text.
 
 Deliberately not here: the prompt and the model call (``rag.chain``).
@@ -32,6 +34,7 @@ NUMBER_FLAG = "（数字未见于所引原文）"
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MIN_CLAIM_CHARS = 8  # shorter sentences ("综上所述：") are connectives, not claims
 _MIN_ANSWER_CLAIM = 4  # "807名[1]" states something
+RESTATED_SHARE = 0.85  # an unmarked claim with this share of its character pairs in one quote restates it
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,35 @@ def _numbers_unsupported(sentence: str, quotes: Sequence[str]) -> bool:
     return bool(number_strings(sentence) - found)
 
 
+def _bigrams(text: str) -> list[str]:
+    chars = "".join(_CLAIM_CHARS.findall(_MARK.sub("", text)))
+    return [chars[i:i + 2] for i in range(len(chars) - 1)]
+
+
+def restated_by(claim: str, quotes: Mapping[int, str]) -> list[int]:
+    """The numbers of the quotes that ``claim`` restates: nearly all its character pairs are in the quote.
+
+    The 1.5B often copies a quote, or rewords it lightly, and leaves the mark off; such a claim
+    is tied to the quote (or the identical quotes) it was taken from. A claim drawn from two
+    quotes, or from none, restates no single one and stays flagged.
+    """
+    pairs = _bigrams(claim)
+    if not pairs:
+        return []
+    found = []
+    for n, quote in quotes.items():
+        present = set(_bigrams(quote))
+        if sum(p in present for p in pairs) >= RESTATED_SHARE * len(pairs):
+            found.append(n)
+    return found[:2]
+
+
+def _with_marks(sentence: str, numbers: Sequence[int]) -> str:
+    """``sentence`` with ``[n]`` marks before its closing punctuation."""
+    body = sentence.rstrip("。！？!?；;，, ")
+    return body + "".join(f"[{n}]" for n in numbers) + sentence[len(body):]
+
+
 def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> ParsedAnswer:
     """Normalize marks to ``[n]``, keep only ``evidence_numbers``, flag unmarked claims.
 
@@ -109,6 +141,9 @@ def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> Pars
         substantial = content_chars(body) >= _MIN_CLAIM_CHARS
         is_claim = (substantial or _MARK.search(sentence) is not None) and not body.endswith(("：", ":"))
         marks = [int(n) for m in _MARK.finditer(new) for n in re.findall(r"\d+", m.group(1))]
+        if is_claim and not marks and substantial and (marks := restated_by(body, quotes)):
+            new = _with_marks(new, marks)  # a claim copied from a quote without its mark: the quote it restates
+            cited.extend(n for n in marks if n not in cited)
         if is_claim and not marks:
             flagged.append(body)
             new += FLAG

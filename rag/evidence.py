@@ -7,8 +7,9 @@ a date for 何时, a measure for 怎么做): question terms
 (jieba tokens) weighted by their inverse document frequency in the knowledge
 base, so rare, specific words (党建指导员, 乐山) count more than common ones
 (党建, 企业). Windows that overlap one already chosen from the same article are
-skipped. Each window becomes a ``Citation`` whose ``quote`` is exactly
-``document.text[start:end]``.
+skipped. For a 怎么做 question a chosen window runs on, in its article's text, through the
+following sentences of its paragraph that say what was done (``_with_measures``). Each window
+becomes a ``Citation`` whose ``quote`` is exactly ``document.text[start:end]``.
 
 ``relevance`` of a window (0..1, higher is better) mixes that term coverage
 with the dense similarity of its chunk; the answer chain refuses when the best
@@ -33,7 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from rag.intent import Intent, question_intent
+from rag.intent import Intent, question_intent, says_what_was_done
 from rag.keyword import tokenize
 from rag.knowledge import KnowledgeBase
 from rag.parts import distinct_words, part_words
@@ -128,6 +129,20 @@ def _best_window(text: str, terms: dict[str, float], total: float,
     return s, e, max(cov, 0.0)
 
 
+def _with_measures(text: str, start: int, end: int) -> int:
+    """``end`` moved past the sentences right after it, in its paragraph, that say what was done.
+
+    A 怎么做 answer's best-covered sentence is often the situation ("…以个体户为主，党员流动性
+    大。"); the measures follow it without repeating the question's words ("…摸清党员底数，把支部
+    建在行业上…"). The window keeps within ``MAX_QUOTE_CHARS`` of its start.
+    """
+    for s, e in ((s, e) for s, e in sentence_spans(text) if s >= end):
+        if "\n" in text[end:s] or not says_what_was_done(text[s:e]) or e - start > MAX_QUOTE_CHARS:
+            break
+        end = e
+    return end
+
+
 def passage_regions(text: str, fallback: Sequence[str]) -> tuple[str, ...]:
     """Regions a passage is about: those it names, else its article's main region."""
     found = load_gazetteer().find(text, limit=3)
@@ -162,8 +177,11 @@ def select_evidence(
         start, end = chunk.start + s, chunk.start + e
         if any(start < b and a < end for a, b in taken.get(chunk.source, [])):
             continue
-        taken.setdefault(chunk.source, []).append((start, end))
         quote = chunk.text[s:e]
+        if intent.how and (doc := kb.document(chunk.source)) is not None:
+            end = _with_measures(doc.text, start, end)
+            quote = doc.text[start:end]
+        taken.setdefault(chunk.source, []).append((start, end))
         citation = Citation(
             n=len(chosen) + 1, source=chunk.source, title=chunk.title,
             regions=passage_regions(chunk.text, chunk.regions), quote=quote, start=start, end=end,

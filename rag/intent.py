@@ -26,6 +26,7 @@ _NUMBER = re.compile(rf"[0-9０-９]+(?:\.[0-9]+)?|[{_CN_NUMERAL}]+(?=[个名家
 _DATE = re.compile(r"(?:19|20)\d{2}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月(?:份|初|底|中旬|下旬|上旬)?")
 _MEASURE = re.compile(r"建立|推行|实施|打造|开展|选派|设立|探索|创新|推动|组建|成立|构建|搭建|健全|完善|落实|"
                       r"组织|举办|制定|出台|建成|引导|实行|采取|通过")
+_ORGANISATION = re.compile(r"(?:[党团]|经济|社会|基层|群团|上级)组织|组织(?:部|关系|生活|委员)")
 FIGURE_BONUS = 0.12  # a window with a figure, for a quantity question
 UNIT_BONUS = 0.08  # more when the figure is counted in the asked unit (多少名 → 530名)
 DATE_BONUS = 0.12
@@ -56,6 +57,12 @@ class Intent:
 def names_a_measure(text: str) -> bool:
     """True when ``text`` has a word for something done (建立、推行、选派…)."""
     return _MEASURE.search(text) is not None
+
+
+def says_what_was_done(sentence: str) -> bool:
+    """True when ``sentence`` states a measure: a word for something done that is not part of an
+    organisation's name ("党组织", "非公经济组织" name who, not what was done)."""
+    return names_a_measure(_ORGANISATION.sub("", sentence))
 
 
 def question_intent(question: str) -> Intent:

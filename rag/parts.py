@@ -75,7 +75,7 @@ def question_parts(question: str) -> tuple[str, ...]:
         return ()  # nothing is coordinated: no need for jieba's part-of-speech model (~1 s to load)
     each = _EACH.search(q)
     items = _coordinated_items(q, each is not None)
-    if items and (each is None or not re.search(r"\d", q[items[-1].end:each.start()])):
+    if items and (each is None or not re.search(r"\d", _shared_tail(q, items, each))):
         head, tail = q[:items[0].start], _EACH.sub("", q[items[-1].end:], count=1)
         parts = [f"{head}{q[i.start:i.end]}{tail}" for i in items]
     elif each is not None:  # "上海2021年的GDP和2022年中国研发经费总投入分别是多少": whole phrases
@@ -84,6 +84,13 @@ def question_parts(question: str) -> tuple[str, ...]:
         return ()
     unique = tuple(dict.fromkeys(parts))
     return unique if 2 <= len(unique) <= MAX_PARTS else ()
+
+
+def _shared_tail(q: str, items: list[_Item], each: re.Match[str]) -> str:
+    """What lies between the last item and 分别, a year there left out when nothing before it has a figure:
+    "苹果和华为的2022年营收分别…" shares its year; "2022年全国棉花产量和塔里木油田2021年的油气产量分别…" does not."""
+    tail = q[items[-1].end:each.start()]
+    return tail if re.search(r"\d", q[:items[-1].end]) else _YEAR.sub("", tail)
 
 
 def _phrase_parts(q: str, each: re.Match[str]) -> list[str]:
@@ -162,13 +169,16 @@ def _typed_spans(q: str, each: bool) -> list[_Item]:
         if not any(start < t.end and t.start < end for t in taken):
             taken.append(_Item(start, end, kind))
 
+    tokens = _latin_names(_posseg(q))
     for m in _TITLE.finditer(q):
         add(m.start(), m.end(), "title")
     for m in _YEAR.finditer(q):
         add(m.start(), m.end(), "year")
     for pos, alias, _ in load_gazetteer().mentions(q):
-        add(pos, pos + len(alias), "place")
-    for start, end, word, flag in _posseg(q):
+        if not any(s <= pos and pos + len(alias) <= e and e - s > len(alias) and f in _NAMED - {"ns"}
+                   for s, e, _, f in tokens):  # "阿里" in 阿里巴巴 is a company, not 阿里地区
+            add(pos, pos + len(alias), "place")
+    for start, end, word, flag in tokens:
         if word in _CONJUNCTIONS or not re.search(r"[\u4e00-\u9fffA-Za-z]", word):
             continue
         if flag in _NAMED:
@@ -177,6 +187,18 @@ def _typed_spans(q: str, each: bool) -> list[_Item]:
             add(start, end, "noun")
     taken.sort(key=lambda t: t.start)
     return _merged_nouns(q, taken, each)
+
+
+def _latin_names(tokens: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    """Latin letters and the name that follows them as one named token ("C" + "罗" → "C罗")."""
+    out: list[tuple[int, int, str, str]] = []
+    for token in tokens:
+        if out and out[-1][3] == "eng" and out[-1][1] == token[0] and token[3] in _NAMED | {"j", "n"}:
+            start, _, word, _ = out[-1]
+            out[-1] = (start, token[1], word + token[2], "nz")
+            continue
+        out.append(token)
+    return out
 
 
 def _merged_nouns(q: str, items: list[_Item], each: bool) -> list[_Item]:

@@ -294,3 +294,43 @@ def test_question_intent_prefers_the_sentence_of_the_asked_kind():
     assert "530名" in text[s:e]
     assert question_intent("支部何时成立？").time and question_intent("各地怎样选派党建指导员？").how
     assert question_intent("党建指导员的职责是什么？") == question_intent("")  # no particular kind
+
+
+def test_says_what_was_done_ignores_organisation_names():
+    from rag.intent import says_what_was_done
+
+    assert not says_what_was_done("凤凰城建材市场以个体户为主，是非公经济组织党建的一个缩影。")
+    assert not says_what_was_done("该公司党组织获评先进基层党组织。")
+    assert says_what_was_done("区委摸清党员底数，成立了涵盖市场内所有行业的8个党支部。")
+    assert says_what_was_done("通过打造党员先锋示范岗，激发职工钻研业务的积极性。")
+
+
+def test_a_how_question_quote_runs_on_into_the_measures_after_the_situation(sample_kb):
+    # The best-covered sentence describes the market; the next one, in another chunk and without
+    # the question's words, says what was done. The quote must reach it and stay the article's slice.
+    from rag.evidence import select_evidence
+
+    question = "郑州凤凰城建材市场是怎样在个体户中开展党建的？"
+    picked = select_evidence(sample_kb, question, search(sample_kb, question), 6)
+    situation = next(e.citation for e in picked if "流动性大" in e.citation.quote)
+    assert "把支部建在行业上" in situation.quote
+    assert sample_kb.document(situation.source).text[situation.start:situation.end] == situation.quote
+    assert len(situation.quote) <= 220
+    # a question of another kind keeps the one- or two-sentence window
+    plain = "郑州凤凰城建材市场的个体户党员有什么特点？"
+    other = [e.citation.quote for e in select_evidence(sample_kb, plain, search(sample_kb, plain), 6)]
+    assert any("流动性大" in q for q in other)
+    assert all("把支部建在行业上" not in q for q in other)
+
+
+def test_an_unmarked_claim_that_restates_one_quote_gets_its_mark():
+    quotes = {1: "乐山高新区创新组建“园区青年党支部”，由园区党群工作部负责人任党支部书记。",
+              2: "支部成立不到3个月，已接收了8名企业年轻职工入党申请书。"}
+    copied = parse_answer("乐山高新区创新组建了“园区青年党支部”，由园区党群工作部负责人任党支部书记。", quotes)
+    assert copied.text.endswith("书记[1]。") and copied.cited == (1,) and not copied.flagged
+    # drawn from both quotes: restates neither, stays flagged
+    joined = parse_answer("乐山高新区组建园区青年党支部，3个月接收了8名职工的入党申请书。", quotes)
+    assert joined.flagged and FLAG in joined.text and not joined.cited
+    # restating a quote but with another figure: marked, and the figure flagged
+    altered = parse_answer("支部成立不到5个月，已接收了8名企业年轻职工入党申请书。", quotes)
+    assert altered.cited == (2,) and NUMBER_FLAG in altered.text

@@ -31,6 +31,10 @@ from rag.types import Citation
     ("上海2021年的GDP和2022年中国研发经费总投入分别是多少？",
      ("上海2021年的GDP是多少？", "2022年中国研发经费总投入是多少？")),
     ("北京冬奥会和冬残奥会的吉祥物分别是什么", ("北京冬奥会的吉祥物是什么", "冬残奥会的吉祥物是什么")),
+    # a year in the shared tail, a Latin-lettered name, a company whose name starts with a place name
+    ("苹果和华为的2022年营收分别是多少？", ("苹果的2022年营收是多少？", "华为的2022年营收是多少？")),
+    ("梅西和C罗在2022年世界杯上进了几个球？", ("梅西在2022年世界杯上进了几个球？", "C罗在2022年世界杯上进了几个球？")),
+    ("腾讯与阿里巴巴2023年第一季度的营收", ("腾讯2023年第一季度的营收", "阿里巴巴2023年第一季度的营收")),
 ])
 def test_a_question_about_several_like_things_is_split_into_one_question_each(question, parts):
     assert question_parts(question) == parts
