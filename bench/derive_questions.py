@@ -12,6 +12,13 @@ evidence-only answer quotes the right sentence of the right article. The questio
 article's words, so they are easier than a user's: ``--rephrase`` has a model reword each one
 (kept only when it still asks 多少/几 and does not give the figure away), so that the picker
 cannot win by matching the sentence word for word. Output rows follow `eval/gold/sample_gold.jsonl`.
+
+``--kind how`` derives 怎么做 questions instead: a seeded random sample of sentences that state
+a measure (``rag.intent.says_what_was_done``), each with the sentence before it, is given to a
+model (``--rephrase``, required) that asks how the unit or place did it without naming the
+measure. The key fact is the sentence's clause that holds its first measure word, so the
+evidence-only answer must quote the measure, not the situation around it. A question that
+gives the clause away, or does not ask 怎样/如何/怎么, is dropped.
 """
 
 from __future__ import annotations
@@ -71,6 +78,48 @@ def questions_from(name: str, text: str, rng: random.Random, per_article: int) -
              "sources": [name], "key_points": [c["key"]], "answerable": True} for c in candidates[:per_article]]
 
 
+ASK_HOW = ("下面是一篇文章中的两句话。请针对第二句所说的做法，提一个用“怎样”“如何”或“怎么”问做法的问题："
+           "问题里写明是谁（单位、地方或人），但不要写出第二句中的具体做法和原话。只输出这一个问题。\n"
+           "前一句：{before}\n第二句：{sentence}")
+
+
+def how_candidates(name: str, text: str, rng: random.Random, per_article: int) -> list[dict]:
+    """Sentences stating a measure, with the sentence before them and the clause holding the measure."""
+    from rag.intent import says_what_was_done
+
+    spans = sentence_spans(text)
+    found = []
+    for i, (start, end) in enumerate(spans[1:], 1):
+        sentence = text[start:end].strip()
+        if not 20 <= len(sentence) <= 150 or not says_what_was_done(sentence):
+            continue
+        clause = next((c.group(0).strip() for c in CLAUSE.finditer(sentence.rstrip("。！？!?"))
+                       if says_what_was_done(c.group(0)) and 6 <= len(c.group(0).strip()) <= 40), "")
+        if clause:
+            before = text[spans[i - 1][0]:spans[i - 1][1]].strip()
+            found.append({"sentence": sentence, "before": before, "key": _balanced(clause), "source": name})
+    rng.shuffle(found)
+    return found[:per_article]
+
+
+def how_questions(candidates: list[dict], llm: str) -> list[dict]:
+    from rag.config import Settings
+    from rag.llm import make_chat_model, parse_llm
+
+    settings = Settings()
+    model = make_chat_model(parse_llm(llm, settings), settings)
+    out = []
+    for c in candidates:
+        prompt = ASK_HOW.format(before=c["before"], sentence=c["sentence"])
+        reply = str(model.bind(max_tokens=60).invoke(prompt).content)
+        text = reply.strip().splitlines()[0] if reply.strip() else ""
+        if re.search(r"怎样|如何|怎么", text) and c["key"] not in text and 6 <= len(text) <= 60:
+            out.append({"kind": "how", "user_input": text if text.endswith("？") else text.rstrip("?？。") + "？",
+                        "reference": c["key"], "reference_contexts": [c["sentence"]], "sources": [c["source"]],
+                        "key_points": [c["key"]], "answerable": True})
+    return out
+
+
 REPHRASE = ("把下面的问题换一种问法：意思和要问的数字不变，用词和语序尽量与原句不同，像读者自己提的问题。"
             "只输出改写后的一个问题。\n原句：{sentence}\n问题：{question}")
 
@@ -99,13 +148,20 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=0, help="a seeded sample of this many articles (0: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rephrase", default="", help="a model (e.g. local:1.5b) that rewords each question")
+    parser.add_argument("--kind", choices=["quantity", "how"], default="quantity")
     args = parser.parse_args()
+    if args.kind == "how" and not args.rephrase:
+        parser.error("--kind how needs --rephrase MODEL to ask the questions")
     rng = random.Random(args.seed)
     files = sorted(p for p in args.docs.iterdir() if p.suffix in {".txt", ".md"})
     if args.articles:
         files = sorted(rng.sample(files, min(args.articles, len(files))))
-    rows = [q for f in files for q in questions_from(f.name, f.read_text(encoding="utf-8"), rng, args.per_article)]
-    if args.rephrase:
+    if args.kind == "how":
+        found = [c for f in files for c in how_candidates(f.name, f.read_text(encoding="utf-8"), rng, args.per_article)]
+        rows = how_questions(found, args.rephrase)
+    else:
+        rows = [q for f in files for q in questions_from(f.name, f.read_text(encoding="utf-8"), rng, args.per_article)]
+    if args.rephrase and args.kind == "quantity":
         rows = rephrased(rows, args.rephrase)
     with args.out.open("w", encoding="utf-8") as out:
         for i, row in enumerate(rows, 1):
