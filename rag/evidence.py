@@ -87,12 +87,13 @@ def states_answer(kb: KnowledgeBase, question: str, quotes: Sequence[Citation], 
     total = sum(terms.values())
     years = set(_YEAR.findall(question))
     intent = question_intent(question)
+    document_of = kb.document_lookup()
     for c in quotes:
         if _coverage(set(tokenize(c.quote)), terms, total) < at:
             continue
         if (intent.quantity or intent.time) and intent.bonus(c.quote) <= 0:
             continue
-        doc = kb.document(c.source)
+        doc = document_of(c.source)
         if all(y in c.title or (doc is not None and y in doc.text) for y in years):
             return True
     return False
@@ -136,8 +137,9 @@ def _with_measures(text: str, start: int, end: int) -> int:
     大。"); the measures follow it without repeating the question's words ("…摸清党员底数，把支部
     建在行业上…"). The window keeps within ``MAX_QUOTE_CHARS`` of its start.
     """
-    for s, e in ((s, e) for s, e in sentence_spans(text) if s >= end):
-        if "\n" in text[end:s] or not says_what_was_done(text[s:e]) or e - start > MAX_QUOTE_CHARS:
+    paragraph_end = text.find("\n", end)
+    for s, e in sentence_spans(text, end, len(text) if paragraph_end < 0 else paragraph_end):
+        if not says_what_was_done(text[s:e]) or e - start > MAX_QUOTE_CHARS:
             break
         end = e
     return end
@@ -170,6 +172,7 @@ def select_evidence(
 
     chosen: list[Evidence] = []
     taken: dict[str, list[tuple[int, int]]] = {}
+    document_of = kb.document_lookup()  # a 怎么做 window runs on in its article: each article read once
     for relevance, cov, hit, s, e in candidates:
         if len(chosen) >= limit:
             break
@@ -178,7 +181,7 @@ def select_evidence(
         if any(start < b and a < end for a, b in taken.get(chunk.source, [])):
             continue
         quote = chunk.text[s:e]
-        if intent.how and (doc := kb.document(chunk.source)) is not None:
+        if intent.how and (doc := document_of(chunk.source)) is not None:
             end = _with_measures(doc.text, start, end)
             quote = doc.text[start:end]
         taken.setdefault(chunk.source, []).append((start, end))
