@@ -45,12 +45,11 @@ from eval.compare import load_run  # noqa: E402
 from eval.datasets import DatasetError  # noqa: E402
 from eval.metrics import contains_any  # noqa: E402
 from eval.record import ScoredRow  # noqa: E402
-from rag.citations import has_mark  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.llm import local_server  # noqa: E402
 from rag.models import CHAT_MODEL_ALIASES, resolve_chat_model  # noqa: E402
 from rag.prompts import HUMAN_PROMPT, SYSTEM_PROMPT, evidence_block, model_question  # noqa: E402
-from rag.refusal import says_not_found  # noqa: E402
+from rag.refusal import is_refusal  # noqa: E402
 from rag.types import Citation  # noqa: E402
 
 ANSWERS = [
@@ -164,7 +163,7 @@ def main() -> int:
                 f.write(json.dumps({"set": name, "id": r.id, "answerable": r.answerable,
                                     "p_refuse": round(p_refuse, 4)}, ensure_ascii=False) + "\n")
                 continue
-            refused = says_not_found(text) and not has_mark(text)  # as rag.chain reads a model's refusal
+            refused = is_refusal(text)  # as rag.chain reads a model's refusal
             right = (not refused and contains_any(_MARKS.sub("", text), r.reference)) if r.answerable else refused
             record = {"set": name, "id": r.id, "answerable": r.answerable, "refused": refused, "ok": right,
                       "text": text, "seconds": round(time.monotonic() - start, 2)}

@@ -57,7 +57,7 @@ from rag.model_calls import call_chain, model_calls
 from rag.part_answer import PartSplit, complete_parts, join_part_answers, split_evidence
 from rag.parts import question_parts
 from rag.prompts import generation_inputs
-from rag.refusal import is_weak, missing_regions, says_not_found
+from rag.refusal import is_refusal, is_weak, missing_regions
 from rag.retrieval import search
 from rag.rewrite import is_follow_up, rewrite
 from rag.timing import Timer
@@ -223,7 +223,7 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: Ca
     """The final answer from the model's text; ``contradicted`` is asked only when the model refused."""
     evidence = base.evidence
     parsed = parse_answer(raw, {c.n: c.quote for c in evidence})
-    if says_not_found(raw) and not parsed.cited:
+    if is_refusal(raw):
         if contradicted():  # show the evidence rather than a refusal it contradicts
             return _evidence_answer(base, "模型未能从资料中作答，但资料与问题高度相关，以下为根据原文摘录整理的答案。",
                                     split, "refused_against_evidence")

@@ -3,7 +3,7 @@
 The model is shown evidence numbered [1]..[n] and asked to end every claim
 with marks. ``parse_answer`` reads the marks back (``[1]``, ``[1][3]``,
 ``[1,3]``, ``[1、3]``, full-width ``［1］``/``【1】``; marks placed after the
-full stop are moved before it), removes any number that
+full stop are moved before it, marks opening a sentence to its end), removes any number that
 was not given, and lists each sentence that states something but carries no
 valid mark; that sentence is kept but visibly flagged in the text. A cited
 sentence stating a number that none of its cited quotes contains ("80%" where
@@ -27,11 +27,16 @@ from rag.types import Citation
 
 _MARK = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]］】]")
 _MARKS_AFTER_END = re.compile(r"([。！？!?；;]+)((?:\s*[\[［【]\s*\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\s*[\]］】])+)")
+# Marks written before the sentence they cite ("[1] 2018", as the 0.5B copies the evidence's layout).
+_MARKS_BEFORE = re.compile(r"(^|(?<=[\n。！？!?；;]))([ \t]*)"
+                           r"((?:[\[［【]\s*\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\s*[\]］】]\s*)+)([^\n。！？!?；;]*)")
 _CLAIM_CHARS = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
 _MARK_RUN = re.compile(r"(?:\[\d+\])+")
 FLAG = "（未注明出处）"
-NUMBER_FLAG = "（数字未见于所引原文）"
+NUMBER_FLAG = "（数字与所引原文不符）"
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# A figure as stated: number, scale, and whether it is approximate ("90余名" is not "90名").
+_FIGURE = re.compile(r"(\d+(?:\.\d+)?)([万亿千百]?)(余|多)?([万亿]?)")
 _MIN_CLAIM_CHARS = 8  # shorter sentences ("综上所述：") are connectives, not claims
 _MIN_ANSWER_CLAIM = 4  # "807名[1]" states something
 RESTATED_SHARE = 0.85  # an unmarked claim with this share of its character pairs in one quote restates it
@@ -81,9 +86,17 @@ def has_mark(text: str) -> bool:
     return _MARK.search(text) is not None
 
 
+def figures(text: str) -> set[str]:
+    """The figures ``text`` states, each with its scale and an approximation mark: "90余名" → "90余",
+    "10多万" → "10万余", "3.8万" → "3.8万"; marks left out."""
+    return {n + scale + scale2 + ("余" if approx else "")
+            for n, scale, approx, scale2 in _FIGURE.findall(_MARK.sub("", text))}
+
+
 def _numbers_unsupported(sentence: str, quotes: Sequence[str]) -> bool:
-    found = {n for q in quotes for n in _NUMBER.findall(q)}
-    return bool(number_strings(sentence) - found)
+    """A figure of ``sentence`` that no quote states as such: missing, or its 余/多 dropped or added."""
+    found = {f for q in quotes for f in figures(q)}
+    return bool(figures(sentence) - found)
 
 
 def _bigrams(text: str) -> list[str]:
@@ -109,6 +122,15 @@ def restated_by(claim: str, quotes: Mapping[int, str]) -> list[int]:
     return found[:2]
 
 
+def _marks_to_end(m: re.Match[str]) -> str:
+    """"[1] 2018" → "2018[1]"; a sentence that carries its own marks, or has nothing to cite, is left."""
+    lead, marks, rest = m.group(2), m.group(3), m.group(4)
+    if not _CLAIM_CHARS.search(rest) or _MARK.search(rest):
+        return m.group(0)
+    body = rest.rstrip()
+    return lead + body.lstrip("，,、：: ") + marks.replace(" ", "").strip() + rest[len(body):]
+
+
 def _with_marks(sentence: str, numbers: Sequence[int]) -> str:
     """``sentence`` with ``[n]`` marks before its closing punctuation."""
     body = sentence.rstrip("。！？!?；;，, ")
@@ -131,6 +153,7 @@ def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> Pars
     flagged: list[str] = []
     number_flags: list[bool] = []  # per sentence that states something ("807名[1]"): flagged for its figures?
     moved = _MARKS_AFTER_END.sub(lambda m: m.group(2).strip() + m.group(1), text.strip())
+    moved = _MARKS_BEFORE.sub(_marks_to_end, moved)
     pieces: list[str] = []
     last = 0
     for s, e in sentence_spans(moved):

@@ -34,7 +34,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from rag.intent import Intent, question_intent, says_what_was_done
+from rag.intent import UNIT_BONUS, Intent, question_intent, says_what_was_done
 from rag.keyword import tokenize
 from rag.knowledge import KnowledgeBase
 from rag.parts import distinct_words, part_words
@@ -104,7 +104,9 @@ def _best_window(text: str, terms: dict[str, float], total: float,
     """(start, end, coverage) of the best one- or two-sentence window of ``text``.
 
     Windows are compared by coverage plus ``intent``'s bonus for being of the wanted kind
-    (a figure for 多少, a date for 何时); the coverage returned is the window's own.
+    (a figure for 多少, a date for 何时); the coverage returned is the window's own. A sentence
+    takes the next one in when that adds the question's words, or the asked kind it lacks
+    ("…出游4.22亿人次。" + "实现国内旅游收入2872.1亿元…" for 旅游收益是多少).
     """
     intent = intent or Intent()
     spans = sentence_spans(text)
@@ -118,7 +120,8 @@ def _best_window(text: str, terms: dict[str, float], total: float,
         same_paragraph = i + 1 < len(spans) and "\n" not in text[e:spans[i + 1][0]]
         if same_paragraph and spans[i + 1][1] - s <= MAX_QUOTE_CHARS:
             joined = _coverage(token_sets[i] | token_sets[i + 1], terms, total)
-            if joined > cov + 0.05 or (e - s < _SHORT_SENTENCE and joined >= cov):
+            adds_kind = intent.bonus(text[s:spans[i + 1][1]]) - intent.bonus(text[s:e]) >= UNIT_BONUS
+            if joined > cov + 0.05 or (joined >= cov and (e - s < _SHORT_SENTENCE or adds_kind)):
                 window = (s, spans[i + 1][1], joined)
         score = window[2] + (intent.bonus(text[window[0]:window[1]]) if window[2] > 0 else 0.0)
         if score > best_score or (score == best_score and window[1] - window[0] < best[1] - best[0]):

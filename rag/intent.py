@@ -1,6 +1,7 @@
 """What kind of sentence a question wants: a figure, a date, or a measure taken.
 
-"兴达公司有多少名党员？" wants a sentence with a figure, best one counted in 名; "何时成立" wants
+"兴达公司有多少名党员？" wants a sentence with a figure, best one counted in 名 (a sum in 元 for
+收入/罚款…, a percentage for 增长率/占比…); "何时成立" wants
 a date; "怎么做 / 采取了哪些措施" wants a sentence saying what was done (建立、推行、选派…).
 Term coverage alone cannot tell "其中党员530名" from "党员们来到延安" when both name the
 company and its members; the intent can. ``Intent.bonus(sentence)`` is a small score added
@@ -19,6 +20,11 @@ _UNITS = "个名家人位次项所条种批天年月户场座支件元亩公里�
 _QUANTITY = re.compile(rf"多少|几[{_UNITS}]|几十|数量|人数|规模|比例|占比|增长率|增幅|百分之|排名|第几|"
                        r"多大|多长|多高|多远")
 _ASKED_UNIT = re.compile(rf"(?:多少|几)([{_UNITS}])")
+# A question about money wants a sum ("收入2872.1亿元"), one about a rate a percentage ("增长率5.3%").
+_RATE = re.compile(r"率|比例|比重|占比|增速|增幅|百分")
+_MONEY = re.compile(r"多少钱|收入|收益|营收|营业额|利润|投资|投入|经费|罚款|罚金|奖金|票房|市值|产值|销售额|成交额|"
+                    r"税收|GDP|工资|资金|金额|预算|补贴|补助|赔偿")
+_UNIT_PATTERNS = {"元": r"(?:[美欧日港韩澳台]?元|英镑|卢布|兹罗提)", "%": "%"}
 _TIME = re.compile(r"何时|什么时候|哪一年|哪年|哪一天|哪天|几月|几号|时间|日期")
 _HOW = re.compile(r"怎么|怎样|如何|哪些(?:做法|措施|举措|办法|经验)|什么(?:做法|措施|举措|办法)|采取了|做法")
 _CN_NUMERAL = "一二三四五六七八九十百千万两"
@@ -45,7 +51,8 @@ class Intent:
         score = 0.0
         if self.quantity and _NUMBER.search(text):
             score += FIGURE_BONUS
-            if self.unit and re.search(rf"[0-9０-９{_CN_NUMERAL}]\s*(?:余|多)?{self.unit}", text):
+            unit = _UNIT_PATTERNS.get(self.unit, self.unit)
+            if self.unit and re.search(rf"[0-9０-９{_CN_NUMERAL}]\s*(?:余|多)?[万亿千百]*(?:余|多)?\s*{unit}", text):
                 score += UNIT_BONUS
         if self.time and _DATE.search(text):
             score += DATE_BONUS
@@ -66,6 +73,7 @@ def says_what_was_done(sentence: str) -> bool:
 
 
 def question_intent(question: str) -> Intent:
-    unit = _ASKED_UNIT.search(question)
-    return Intent(quantity=bool(_QUANTITY.search(question)), unit=unit.group(1) if unit else "",
+    asked = _ASKED_UNIT.search(question)
+    unit = asked.group(1) if asked else "%" if _RATE.search(question) else "元" if _MONEY.search(question) else ""
+    return Intent(quantity=bool(_QUANTITY.search(question)), unit=unit,
                   time=bool(_TIME.search(question)), how=bool(_HOW.search(question)))

@@ -21,7 +21,7 @@ from rag.compose import missing_part_text, part_topic
 from rag.evidence import PartEvidence, select_part_evidence
 from rag.keyword import tokenize
 from rag.knowledge import KnowledgeBase
-from rag.refusal import is_weak, missing_regions, says_not_found
+from rag.refusal import is_refusal, is_weak, missing_regions
 from rag.retrieval import search
 from rag.text import sentence_spans
 from rag.types import Answer, Citation, SearchHit, SearchResult
@@ -78,7 +78,7 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
     every part was refused, the first refusal stands for the whole answer.
     """
     kept = [mark_part(text, part_quotes).strip() for text, part_quotes in zip(texts, quotes, strict=True)
-            if has_mark(text) or not says_not_found(text)]
+            if not is_refusal(text)]
     return "\n".join(kept) if kept else (texts[0] if texts else "")
 
 

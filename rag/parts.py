@@ -1,6 +1,7 @@
 """Multi-part questions: "乐山和自贡分别选派了多少名党建指导员？" asks two questions.
 
-``question_parts`` finds a coordination of like items — places, years, titles in
+``question_parts`` splits a message of several whole questions ("…被罚多少钱？…投资多少钱？")
+into them; otherwise it finds a coordination of like items — places, years, titles in
 《》, named entities, or any nouns when the question says 分别/各自 — and
 returns one standalone question per item, the coordination replaced by that
 item ("乐山选派了多少名党建指导员？", "自贡选派了多少名党建指导员？"). The answer
@@ -26,6 +27,13 @@ from rag.regions import load_gazetteer
 
 _CONJUNCTIONS = ("以及", "和", "与", "及", "、", "跟", "同")
 _EACH = re.compile(r"分别|各自")
+# A bare 各 before the verb it distributes ("梅西和C罗各进了几个球") is read as 分别 (jieba would join it
+# to the name before it: "罗各"); not the determiner of 各地/各级/各部门.
+_BARE_EACH = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z0-9》”])各(?=[是有为在进建选派拿获得占达用花投发举])")
+# A message of two or more whole questions: "知网被罚多少钱？台积电计划投资多少钱？".
+_QUESTION_END = re.compile(r"(?<=[？?])")
+_DEPENDENT_START = re.compile(r"^(?:这|那|其|它|他|她|该|此|为什么|为何|怎么|如何|呢)")
+_MIN_QUESTION_CHARS = 6
 _YEAR = re.compile(r"\d{4}年(?:度)?|\d{1,2}月份?")
 _TITLE = re.compile(r"《[^《》]{1,30}》")
 _LEAD_OF_ITEM = re.compile(r"(?:^|(?<=[，,：:]))[^，,。？?的和与及、\s在对]{1,6}$")
@@ -69,10 +77,15 @@ def _posseg(question: str) -> list[tuple[int, int, str, str]]:
 
 @lru_cache(maxsize=256)
 def question_parts(question: str) -> tuple[str, ...]:
-    """One question per coordinated item, or ``()`` when ``question`` asks about one thing."""
+    """One question per coordinated item (or per whole question of a message that asks several),
+    or ``()`` when ``question`` asks about one thing."""
     q = question.strip()
+    whole = _whole_questions(q)
+    if whole:
+        return whole
     if not any(c in q for c in _CONJUNCTIONS):
         return ()  # nothing is coordinated: no need for jieba's part-of-speech model (~1 s to load)
+    q = _BARE_EACH.sub("分别", q, count=1) if not _EACH.search(q) else q
     each = _EACH.search(q)
     items = _coordinated_items(q, each is not None)
     if items and (each is None or not re.search(r"\d", _shared_tail(q, items, each))):
@@ -84,6 +97,20 @@ def question_parts(question: str) -> tuple[str, ...]:
         return ()
     unique = tuple(dict.fromkeys(parts))
     return unique if 2 <= len(unique) <= MAX_PARTS else ()
+
+
+def _whole_questions(q: str) -> tuple[str, ...]:
+    """The questions of a message that asks two to four whole questions, each standing on its own.
+
+    "这是为什么？" or "怎么做的？" after a first question leans on it: such a message is one question.
+    """
+    pieces = [p.strip() for p in _QUESTION_END.split(q) if p.strip()]
+    if not 2 <= len(pieces) <= MAX_PARTS:
+        return ()
+    if any(len(re.findall(r"[\u4e00-\u9fffA-Za-z0-9]", p)) < _MIN_QUESTION_CHARS or _DEPENDENT_START.match(p)
+           for p in pieces):
+        return ()
+    return tuple(dict.fromkeys(pieces)) if len(set(pieces)) == len(pieces) else ()
 
 
 def _shared_tail(q: str, items: list[_Item], each: re.Match[str]) -> str:

@@ -9,7 +9,7 @@ Three independent checks, each cheap:
   (0..1 where higher is more relevant — the LangChain convention; a threshold on
   a distance would have to be compared the other way round).
 * ``says_not_found``: the language model's own answer states that the
-  evidence does not cover the question.
+  evidence does not cover the question; ``is_refusal``: that is all the answer says.
 
 Deliberately not here: composing the refusal text beyond one sentence, and
 choosing the threshold (``bench/calibrate_refusal.py`` does that on the gold set).
@@ -20,8 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from rag.citations import content_chars, has_mark
 from rag.knowledge import KnowledgeBase
 from rag.regions import load_gazetteer
+from rag.text import sentence_spans
 
 _NOT_FOUND = re.compile(
     r"(资料|材料|文中|原文|提供的内容|以上内容)(中|里)?(并)?(没有|未|无)(找到|提及|提到|涉及|说明|包含|相关)"
@@ -72,3 +74,18 @@ def is_weak(best_relevance: float | None, threshold: float) -> bool:
 def says_not_found(answer: str) -> bool:
     """True when a model's answer states that the materials do not answer the question."""
     return bool(_NOT_FOUND.search(answer[:120]))
+
+
+def is_refusal(answer: str) -> bool:
+    """The model's answer is a refusal: it says the materials do not answer, and states nothing else.
+
+    Unmarked, it is a refusal whatever else it says (as before); with marks ("[1] 山东省青岛市：
+    据资料中没有找到相关内容。", as the 0.5B writes), only when every sentence that states something
+    is itself a not-found sentence. "A…[1]。B方面资料中没有找到。" is a partial answer, not a refusal.
+    """
+    if not says_not_found(answer):
+        return False
+    if not has_mark(answer):
+        return True
+    sentences = (answer[s:e] for s, e in sentence_spans(answer))
+    return all(_NOT_FOUND.search(s) for s in sentences if content_chars(s) > 0)

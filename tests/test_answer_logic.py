@@ -15,7 +15,7 @@ from rag.citations import FLAG, NUMBER_FLAG, parse_answer, verify_quotes
 from rag.compose import compose_answer, refusal_text
 from rag.errors import RagError
 from rag.llm import parse_llm
-from rag.refusal import says_not_found
+from rag.refusal import is_refusal, says_not_found
 from rag.retrieval import diversify, is_cross_case, search
 from rag.rewrite import rule_rewrite, standalone_question
 from rag.types import Citation, Turn
@@ -202,6 +202,33 @@ def test_numbers_missing_from_the_cited_quote_are_flagged():
     assert right.flagged == () and NUMBER_FLAG not in right.text
 
 
+def test_a_figure_whose_approximation_was_dropped_or_added_is_flagged():
+    quotes = {1: "有90余名职工第一时间向社区报到。", 2: "吸纳就业10万多人，党员8个。"}
+    assert parse_answer("90名职工向社区报到[1]。", quotes).only_unsupported_numbers
+    assert parse_answer("党员8余个[2]。", quotes).only_unsupported_numbers
+    assert parse_answer("90余名职工向社区报到[1]。", quotes).flagged == ()
+    assert parse_answer("吸纳就业10万余人[2]。", quotes).flagged == ()  # 多 and 余 both say "more than"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("资料中没有找到相关内容。", True),
+    ("资料中没有找到相关内容[1]", True),
+    ("[1] 山东省青岛市：据资料中没有找到相关内容。", True),  # as the 0.5B writes it
+    ("乐山市选派807名党建指导员[1]。自贡方面资料中没有找到相关内容。", False),  # a partial answer
+    ("乐山市选派807名党建指导员[1]。", False),
+])
+def test_a_refusal_is_an_answer_that_says_nothing_but_not_found(text, expected):
+    assert is_refusal(text) is expected
+
+
+def test_marks_written_before_a_sentence_go_to_its_end():
+    quotes = {1: "沙湾区从2018年起实施“红·领·带”行动。", 2: "楼宇党建"}
+    assert parse_answer("[1] 2018年", quotes).text == "2018年[1]"
+    assert parse_answer("[1][2]，从2018年起实施。", quotes).text == "从2018年起实施[1][2]。"
+    assert parse_answer("[1][2]楼宇党建从2018年起实施。", quotes).text == "楼宇党建从2018年起实施[1][2]。"
+    assert parse_answer("2018年起[1]。[2]\n", quotes).cited == (1, 2)
+
+
 def test_an_answer_of_bare_marks_falls_back_to_the_evidence(sample_kb):
     model = FakeListChatModel(responses=["[1][2]、[3]"])
     answer = ask(sample_kb, "哪些地方建立了党建联盟？", chat_model=model, llm="local")
@@ -294,6 +321,49 @@ def test_question_intent_prefers_the_sentence_of_the_asked_kind():
     assert "530名" in text[s:e]
     assert question_intent("支部何时成立？").time and question_intent("各地怎样选派党建指导员？").how
     assert question_intent("党建指导员的职责是什么？") == question_intent("")  # no particular kind
+
+
+def test_a_sentence_takes_in_the_next_one_when_that_states_the_asked_kind_of_figure():
+    """"旅游收益是多少": the sentence naming the question's words counts visitors; the sum follows it."""
+    from rag.evidence import _best_window
+    from rag.intent import question_intent
+
+    text = ("经文化和旅游部数据中心测算，2022年国庆节假期7天，全国国内旅游出游4.22亿人次，同比减少18.2%，"
+            "按可比口径恢复至2019年同期的60.7%。"
+            "实现国内旅游收入2872.1亿元，同比减少26.2%。\n全国文化和旅游假日市场总体安全平稳有序。")
+    terms = {"国庆节": 2.0, "假期": 1.0, "全国": 0.5, "旅游": 1.0, "收益": 2.0}
+    money = question_intent("2022年国庆节假期全国旅游收益是多少？")
+    assert money.unit == "元" and question_intent("2021年香港的GDP增长率是多少").unit == "%"
+    s, e, _ = _best_window(text, terms, sum(terms.values()), money)
+    assert "2872.1亿元" in text[s:e] and "4.22亿人次" in text[s:e]
+    s, e, _ = _best_window(text, terms, sum(terms.values()), question_intent("国庆节假期全国旅游出游多少人次？"))
+    assert "2872.1" not in text[s:e], "a figure of the asked kind is already there: the window stays one sentence"
+    from rag.intent import FIGURE_BONUS, UNIT_BONUS
+
+    members = question_intent("乐山发展了多少名党员？")  # the asked unit after a scale: 1.2万余名
+    assert members.bonus("发展党员1.2万余名") == FIGURE_BONUS + UNIT_BONUS > members.bonus("发展党员1.2万")
+
+
+def test_the_evidence_answer_reaches_the_sum_after_the_sentence_that_names_the_question(
+        tmp_path, embeddings, shared):
+    """The same through a real knowledge base of RGB articles (Chroma, BM25, the embedding model)."""
+    import shutil
+
+    from ingest.pipeline import ingest_paths
+    from rag.knowledge import KnowledgeBase
+    from tests.conftest import make_settings
+
+    docs = shared / "evalsets" / "rgb_zh" / "docs"
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("rgbzh-3a40273beeac.txt", "rgbzh-43be70b7585e.txt", "rgbzh-0003c2c7caad.txt",
+                 "rgbzh-005e65a5cae8.txt", "rgbzh-006ba400b15c.txt"):
+        shutil.copy(docs / name, folder / name)
+    kb = KnowledgeBase(make_settings(tmp_path / "kb"), embeddings=embeddings)
+    ingest_paths(kb, [folder])
+    answer = ask(kb, "2022年国庆节假期全国旅游收益是多少？", llm="none")
+    assert "2872.1亿元" in answer.text
+    assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in answer.citations)
 
 
 def test_says_what_was_done_ignores_organisation_names():

@@ -35,6 +35,11 @@ from rag.types import Citation
     ("苹果和华为的2022年营收分别是多少？", ("苹果的2022年营收是多少？", "华为的2022年营收是多少？")),
     ("梅西和C罗在2022年世界杯上进了几个球？", ("梅西在2022年世界杯上进了几个球？", "C罗在2022年世界杯上进了几个球？")),
     ("腾讯与阿里巴巴2023年第一季度的营收", ("腾讯2023年第一季度的营收", "阿里巴巴2023年第一季度的营收")),
+    # a bare 各 distributes like 分别 (jieba would have read "罗各" as a name)
+    ("梅西和C罗各进了几个球？", ("梅西进了几个球？", "C罗进了几个球？")),
+    ("乐山和自贡各选派了多少名党建指导员？", ("乐山选派了多少名党建指导员？", "自贡选派了多少名党建指导员？")),
+    # a message of two whole questions
+    ("知网垄断被罚多少钱？台积电美国新厂计划投资多少钱？", ("知网垄断被罚多少钱？", "台积电美国新厂计划投资多少钱？")),
 ])
 def test_a_question_about_several_like_things_is_split_into_one_question_each(question, parts):
     assert question_parts(question) == parts
@@ -48,6 +53,10 @@ def test_a_question_about_several_like_things_is_split_into_one_question_each(qu
     "2022年卡塔尔世界杯冠军和亚军分别是谁",  # a shared modifier the split would lose
     "上饶经开区单独建立了多少个党支部和联合党支部？",
     "其他地方是怎么选派党建指导员的？",
+    "各地是怎么做楼宇党建的？",  # 各 as a determiner
+    "全国各省和各部门怎样开展党建？",
+    "乐山选派了多少名党建指导员？为什么？",  # the second question leans on the first
+    "乐山选派了多少名党建指导员？这些指导员做了什么？",
 ])
 def test_a_question_about_one_thing_is_not_split(question):
     assert question_parts(question) == ()
@@ -61,6 +70,13 @@ def test_each_part_gets_its_own_article_in_the_evidence_answer(sample_kb):
     assert "72名" in second
     assert {c.source for c in answer.citations} >= {"003_cb9038ba9ea812d0.txt", "002_c1bd32abbb7e348e.txt"}
     assert answer.to_json()["parts"] == list(answer.parts)
+
+
+def test_two_whole_questions_in_one_message_are_answered_each_from_its_article(sample_kb):
+    answer = ask(sample_kb, "乐山市选派了多少名党建指导员？自贡高新区协调解决了多少个企业问题？", llm="none")
+    assert answer.parts == ("乐山市选派了多少名党建指导员？", "自贡高新区协调解决了多少个企业问题？")
+    first, second = answer.text.split("二、")
+    assert "807名" in first and "192个" in second and "807名" not in second
 
 
 def test_a_part_about_a_place_the_articles_do_not_cover_says_so_and_the_rest_is_answered(sample_kb):
@@ -95,6 +111,25 @@ def test_a_model_refusal_the_strong_evidence_contradicts_gives_the_evidence(samp
     off = sample_kb.settings.model_copy(update={"override_refusal_relevance": 1.0, "override_refusal_coverage": 1.01})
     strict = ask(KnowledgeBase(off), question, chat_model=model, llm="local")
     assert strict.refused and strict.answered_by == "refusal"
+
+
+def test_a_refusal_written_with_a_mark_is_read_as_a_refusal(sample_kb):
+    """The 0.5B writes "[1] 四川省乐山市：据资料中没有找到相关内容。": a refusal, not an answer citing [1]."""
+    model = FakeListChatModel(responses=["[1] 四川省乐山市：据资料中没有找到相关内容。"] * 2)
+    question = "乐山市从机关事业单位选派了多少名党建指导员？"
+    answer = ask(sample_kb, question, chat_model=model, llm="local")
+    assert answer.fallback == "refused_against_evidence" and "807名" in answer.text
+    from rag.knowledge import KnowledgeBase
+
+    off = sample_kb.settings.model_copy(update={"override_refusal_relevance": 1.0, "override_refusal_coverage": 1.01})
+    assert ask(KnowledgeBase(off), question, chat_model=model, llm="local").refused
+
+
+def test_a_dropped_approximation_that_is_the_whole_answer_gives_the_quotes(sample_kb):
+    model = FakeListChatModel(responses=["90名职工向社区报到[1]。"])
+    answer = ask(sample_kb, "核酸检测时中泰信大厦入驻企业有多少名职工到社区报到？", chat_model=model, llm="local")
+    assert answer.answered_by == "evidence" and answer.fallback == "unsupported_numbers"
+    assert "90余名" in answer.text
 
 
 def _quote(kb, source: str, phrase: str) -> Citation:
