@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from rag.text import sentence_spans
 from rag.types import Citation
 
-_MARK = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\s*[\]］】]")
-_MARKS_AFTER_END = re.compile(r"([。！？!?；;]+)((?:\s*[\[［【]\s*\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\s*[\]］】])+)")
+_NUMBERS = r"\d{1,3}(?:\s*[,，、]\s*\d{1,3})*"  # "1", "1,3", "1、3"
+_MARK = re.compile(rf"[\[［【]\s*({_NUMBERS})\s*[\]］】]")
+_ONE_MARK = rf"[\[［【]\s*{_NUMBERS}\s*[\]］】]"
+_MARKS_AFTER_END = re.compile(rf"([。！？!?；;]+)((?:\s*{_ONE_MARK})+)")
 # Marks written before the sentence they cite ("[1] 2018", as the 0.5B copies the evidence's layout).
-_MARKS_BEFORE = re.compile(r"(^|(?<=[\n。！？!?；;]))([ \t]*)"
-                           r"((?:[\[［【]\s*\d{1,3}(?:\s*[,，、]\s*\d{1,3})*\s*[\]］】]\s*)+)([^\n。！？!?；;]*)")
+_MARKS_BEFORE = re.compile(rf"(^|(?<=[\n。！？!?；;]))([ \t]*)((?:{_ONE_MARK}\s*)+)([^\n。！？!?；;]*)")
 _CLAIM_CHARS = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
 _MARK_RUN = re.compile(r"(?:\[\d+\])+")
 FLAG = "（未注明出处）"

@@ -116,14 +116,15 @@ def _best_window(text: str, terms: dict[str, float], total: float,
     best, best_score = (spans[0][0], spans[0][1], -1.0), -1.0
     for i, (s, e) in enumerate(spans):
         cov = _coverage(token_sets[i], terms, total)
-        window = (s, e, cov)
+        window, bonus = (s, e, cov), intent.bonus(text[s:e])
         same_paragraph = i + 1 < len(spans) and "\n" not in text[e:spans[i + 1][0]]
         if same_paragraph and spans[i + 1][1] - s <= MAX_QUOTE_CHARS:
             joined = _coverage(token_sets[i] | token_sets[i + 1], terms, total)
-            adds_kind = intent.bonus(text[s:spans[i + 1][1]]) - intent.bonus(text[s:e]) >= UNIT_BONUS
-            if joined > cov + 0.05 or (joined >= cov and (e - s < _SHORT_SENTENCE or adds_kind)):
-                window = (s, spans[i + 1][1], joined)
-        score = window[2] + (intent.bonus(text[window[0]:window[1]]) if window[2] > 0 else 0.0)
+            if joined >= cov:
+                joined_bonus = intent.bonus(text[s:spans[i + 1][1]])
+                if joined > cov + 0.05 or e - s < _SHORT_SENTENCE or joined_bonus - bonus >= UNIT_BONUS:
+                    window, bonus = (s, spans[i + 1][1], joined), joined_bonus
+        score = window[2] + (bonus if window[2] > 0 else 0.0)
         if score > best_score or (score == best_score and window[1] - window[0] < best[1] - best[0]):
             best, best_score = window, score
     s, e, cov = best

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _UNITS = "个名家人位次项所条种批天年月户场座支件元亩公里平方米万亿倍"
 _QUANTITY = re.compile(rf"多少|几[{_UNITS}]|几十|数量|人数|规模|比例|占比|增长率|增幅|百分之|排名|第几|"
@@ -51,14 +52,19 @@ class Intent:
         score = 0.0
         if self.quantity and _NUMBER.search(text):
             score += FIGURE_BONUS
-            unit = _UNIT_PATTERNS.get(self.unit, self.unit)
-            if self.unit and re.search(rf"[0-9０-９{_CN_NUMERAL}]\s*(?:余|多)?[万亿千百]*(?:余|多)?\s*{unit}", text):
+            if self.unit and _counted_in(self.unit).search(text):
                 score += UNIT_BONUS
         if self.time and _DATE.search(text):
             score += DATE_BONUS
         if self.how and _MEASURE.search(text):
             score += MEASURE_BONUS
         return score
+
+
+@lru_cache(maxsize=64)
+def _counted_in(unit: str) -> re.Pattern[str]:
+    """A figure counted in ``unit``, after any scale and 余/多: "530名", "1.2万余名", "2872.1亿元" for 元."""
+    return re.compile(rf"[0-9０-９{_CN_NUMERAL}]\s*(?:余|多)?[万亿千百]*(?:余|多)?\s*{_UNIT_PATTERNS.get(unit, unit)}")
 
 
 def names_a_measure(text: str) -> bool:

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.citations import content_chars
 from rag.keyword import tokenize
 from rag.regions import load_gazetteer
 
@@ -107,10 +108,9 @@ def _whole_questions(q: str) -> tuple[str, ...]:
     pieces = [p.strip() for p in _QUESTION_END.split(q) if p.strip()]
     if not 2 <= len(pieces) <= MAX_PARTS:
         return ()
-    if any(len(re.findall(r"[\u4e00-\u9fffA-Za-z0-9]", p)) < _MIN_QUESTION_CHARS or _DEPENDENT_START.match(p)
-           for p in pieces):
+    if any(content_chars(p) < _MIN_QUESTION_CHARS or _DEPENDENT_START.match(p) for p in pieces):
         return ()
-    return tuple(dict.fromkeys(pieces)) if len(set(pieces)) == len(pieces) else ()
+    return tuple(pieces) if len(set(pieces)) == len(pieces) else ()
 
 
 def _shared_tail(q: str, items: list[_Item], each: re.Match[str]) -> str:
