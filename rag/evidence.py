@@ -52,6 +52,9 @@ _COVERAGE_WEIGHT = 0.6  # relevance = 0.6 * term coverage + 0.4 * dense similari
 _KEEP_RATIO = 0.7
 _KEEP_RATIO_CROSS_CASE = 0.6
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+# The words a question asks with (什么样, 哪个, 谁, 几个): no quote states them, so they are not
+# terms a quote must hold to state the answer (the common ones are already search stopwords).
+_ASKING_WORD = re.compile(r"什么.*|哪.{0,2}|谁|几.?|何[时处地]|为什么|为何|多[大长久高远]|怎.*|如何|啥")
 
 
 @dataclass(frozen=True)
@@ -76,20 +79,36 @@ def _coverage(tokens: set[str], terms: dict[str, float], total: float) -> float:
     return sum(w for t, w in terms.items() if t in tokens) / total
 
 
+def _compounds_held(terms: dict[str, float], held: set[str]) -> set[str]:
+    """The question's compound terms a quote holds through their parts: "投入量" is held by "…经费投入达
+    30870亿元" (jieba's search mode gives both 投入 and 投入量), "长安汽车" is not held by "宝马…汽车"
+    (its part 长安 is missing)."""
+    out = set()
+    for term in terms:
+        parts = [p for p in terms if p != term and p in term]
+        if term not in held and parts and all(p in held for p in parts):
+            out.add(term)
+    return out
+
+
 def states_answer(kb: KnowledgeBase, question: str, quotes: Sequence[Citation], at: float) -> bool:
     """True when one of ``quotes`` states what ``question`` asks, judged without the model.
 
-    The quote holds at least ``at`` of the question's content terms (IDF-weighted, years and
-    年 left aside), is of the kind asked (a figure for 多少, a date for 何时: ``rag.intent``), and
-    its article names every year the question names ("2021年…" answered by a 2023 report: no).
+    The quote holds at least ``at`` of the question's content terms (IDF-weighted; years, 年 and
+    the words it asks with left aside; a compound held when all its parts are), is of the kind
+    asked (a figure for 多少, a date for 何时: ``rag.intent``), and its article names every year
+    the question names ("2021年…" answered by a 2023 report: no).
     """
-    terms = {t: w for t, w in question_terms(kb, question).items() if t != "年" and not _YEAR.fullmatch(t)}
+    terms = {t: w for t, w in question_terms(kb, question).items()
+             if t != "年" and not _YEAR.fullmatch(t) and not _ASKING_WORD.fullmatch(t)}
     total = sum(terms.values())
     years = set(_YEAR.findall(question))
     intent = question_intent(question)
     document_of = kb.document_lookup()
     for c in quotes:
-        if _coverage(set(tokenize(c.quote)), terms, total) < at:
+        held = set(tokenize(c.quote))
+        held |= _compounds_held(terms, held)
+        if _coverage(held, terms, total) < at:
             continue
         if (intent.quantity or intent.time) and intent.bonus(c.quote) <= 0:
             continue

@@ -42,6 +42,9 @@ _REST_OF_ITEM = re.compile(r"[^，,。？?的和与及、\s]{1,5}?(?=分别|各�
 _MEASURE_HEAD = re.compile(r"(?:率|量|额|数|值|比例|比重|占比|价格|规模|人次)$")
 _NAMED = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "eng"}
 # "A和B会晤…" is one event of two parties, not two questions (unless 分别 says so).
+# "A和B分别被罚或计划投资多少钱": one predicate per item, in order, before the question word.
+_ALTERNATIVE = re.compile(r"或者|或|、")
+_ASKING = re.compile(r"多少|几|什么|哪|谁|怎|如何|是否|何时")
 _JOINT = re.compile(r".{0,6}?(会晤|会谈|会见|通话|合作|共同|联合|签署|签订|之间|对阵|交锋|相比|比较|哪个|谁更|"
                     r"关系|差距|区别)")
 MAX_PARTS = 4
@@ -91,13 +94,29 @@ def question_parts(question: str) -> tuple[str, ...]:
     items = _coordinated_items(q, each is not None)
     if items and (each is None or not re.search(r"\d", _shared_tail(q, items, each))):
         head, tail = q[:items[0].start], _EACH.sub("", q[items[-1].end:], count=1)
-        parts = [f"{head}{q[i.start:i.end]}{tail}" for i in items]
+        tails = _paired_predicates(tail, len(items)) if each else [tail] * len(items)
+        parts = [f"{head}{q[i.start:i.end]}{t}" for i, t in zip(items, tails, strict=True)]
     elif each is not None:  # "上海2021年的GDP和2022年中国研发经费总投入分别是多少": whole phrases
         parts = _phrase_parts(q, each)
     else:
         return ()
     unique = tuple(dict.fromkeys(parts))
     return unique if 2 <= len(unique) <= MAX_PARTS else ()
+
+
+def _paired_predicates(tail: str, n: int) -> list[str]:
+    """``n`` tails, one per item: "被罚或计划投资多少钱？" for two items → "被罚多少钱？", "计划投资多少钱？".
+
+    Only when the words before the question word are exactly ``n`` alternatives (或/或者/、), each
+    of two to six characters; otherwise every item keeps the whole tail.
+    """
+    asking = _ASKING.search(tail)
+    if asking is None:
+        return [tail] * n
+    verbs = _ALTERNATIVE.split(tail[:asking.start()])
+    if len(verbs) != n or any(not 2 <= len(v) <= 6 or not re.fullmatch(r"[\u4e00-\u9fff]+", v) for v in verbs):
+        return [tail] * n
+    return [v + tail[asking.start():] for v in verbs]
 
 
 def _whole_questions(q: str) -> tuple[str, ...]:
@@ -144,7 +163,8 @@ def _phrase_parts(q: str, each: re.Match[str]) -> list[str]:
         shared, head_word = last[d:], _posseg(last[d:])[-1][2]
         pieces = [p + shared if "的" not in p and len(p) <= d + 2 and head_word not in p else p
                   for p in pieces[:-1]] + [last]
-    return [f"{q[:start]}{p}{tail}" for p in pieces]
+    tails = _paired_predicates(tail, len(pieces))
+    return [f"{q[:start]}{p}{t}" for p, t in zip(pieces, tails, strict=True)]
 
 
 def _coordinated_items(q: str, each: bool) -> list[_Item]:

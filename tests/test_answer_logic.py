@@ -404,3 +404,44 @@ def test_an_unmarked_claim_that_restates_one_quote_gets_its_mark():
     # restating a quote but with another figure: marked, and the figure flagged
     altered = parse_answer("支部成立不到5个月，已接收了8名企业年轻职工入党申请书。", quotes)
     assert altered.cited == (2,) and NUMBER_FLAG in altered.text
+
+
+def test_a_refusal_is_overridden_when_a_quote_holds_the_question_through_the_parts_of_its_compounds(
+        tmp_path, embeddings, shared):
+    """"总投入量" is held by "…研发经费投入达30870亿元" (its part 投入); "长安汽车" is not held by a 宝马 sentence
+    with 汽车 in it. Through a real knowledge base of RGB articles and the chain, with a model that refuses."""
+    import shutil
+
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from ingest.pipeline import ingest_paths
+    from rag.evidence import states_answer
+    from rag.knowledge import KnowledgeBase
+    from tests.conftest import make_settings
+
+    docs = shared / "evalsets" / "rgb_zh" / "docs"
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("rgbzh-7691677d3055.txt", "rgbzh-ea8bda43091a.txt", "rgbzh-006ba400b15c.txt",
+                 "rgbzh-d405a0b5b08a.txt", "rgbzh-6fa299b7c693.txt", "rgbzh-63ba05a94903.txt"):
+        shutil.copy(docs / name, folder / name)
+    kb = KnowledgeBase(make_settings(tmp_path / "kb"), embeddings=embeddings)
+    ingest_paths(kb, [folder])
+
+    def quote(source: str, phrase: str) -> Citation:
+        start = kb.document(source).text.index(phrase)
+        return Citation(n=1, source=source, title="t", regions=(), quote=phrase, start=start, end=start + len(phrase))
+
+    text = kb.document("rgbzh-ea8bda43091a.txt").text  # the two sentences the chain quotes, as stored
+    spending = quote("rgbzh-ea8bda43091a.txt",
+                     text[text.index("对中国研发经费投入"):text.index("3万亿元大关。") + len("3万亿元大关。")])
+    assert states_answer(kb, "2022年中国研发经费总投入量是多少", [spending], 0.8)
+    bmw = quote("rgbzh-6fa299b7c693.txt",
+                "2021年，宝马集团向全球客户交付了252万辆宝马、MINI和劳斯莱斯汽车，同比增长8.4%。")
+    assert not states_answer(kb, "长安汽车2021年销量同比增长多少？", [bmw], 0.8)
+
+    refuses = FakeListChatModel(responses=["资料中没有找到相关内容。"] * 2)
+    spent = ask(kb, "2022年中国研发经费总投入量是多少", chat_model=refuses, llm="local")
+    assert spent.fallback == "refused_against_evidence" and "30870亿元" in spent.text
+    assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in spent.citations)
+    assert ask(kb, "长安汽车2021年销量同比增长多少？", chat_model=refuses, llm="local").refused

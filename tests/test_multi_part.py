@@ -38,6 +38,12 @@ from rag.types import Citation
     # a bare 各 distributes like 分别 (jieba would have read "罗各" as a name)
     ("梅西和C罗各进了几个球？", ("梅西进了几个球？", "C罗进了几个球？")),
     ("乐山和自贡各选派了多少名党建指导员？", ("乐山选派了多少名党建指导员？", "自贡选派了多少名党建指导员？")),
+    # one predicate per item ("分别 V1或V2"), for like items and for whole phrases
+    ("知网垄断和台积电美国新厂分别被罚或计划投资多少钱？", ("知网垄断被罚多少钱？", "台积电美国新厂计划投资多少钱？")),
+    ("乐山和自贡分别选派或培训了多少名党建指导员？", ("乐山选派多少名党建指导员？", "自贡培训了多少名党建指导员？")),
+    # alternatives that do not match the items one to one stay shared
+    ("乐山和自贡分别是何时或在哪里成立楼宇党委的？",
+     ("乐山是何时或在哪里成立楼宇党委的？", "自贡是何时或在哪里成立楼宇党委的？")),
     # a message of two whole questions
     ("知网垄断被罚多少钱？台积电美国新厂计划投资多少钱？", ("知网垄断被罚多少钱？", "台积电美国新厂计划投资多少钱？")),
 ])
@@ -150,6 +156,15 @@ def test_a_quote_states_the_answer_only_with_the_asked_terms_kind_and_year(sampl
     assert not states_answer(sample_kb, "乐山市1999年从机关事业单位选派了多少名党建指导员？", [figure], 0.8), \
         "a year the article never names"
     assert not states_answer(sample_kb, "乐山市从机关事业单位选派了多少名外卖骑手？", [figure], 0.8)
+
+
+def test_the_words_a_question_asks_with_are_not_terms_a_quote_must_hold(sample_kb):
+    """"形成了什么样的组织架构" is stated by a quote holding the rest: 什么样 is not a content word."""
+    qingdao = "000_bf203c546cd10514.txt"
+    structure = _quote(sample_kb, qingdao, "形成了“街道党工委—楼宇党委—企业党支部”的组织架构")
+    for asked in ("楼宇党委形成了什么样的组织架构？", "楼宇党委形成了哪种组织架构？"):
+        assert states_answer(sample_kb, asked, [structure], 0.8), asked
+    assert not states_answer(sample_kb, "楼宇党委建立了什么样的党建联盟？", [structure], 0.8)
 
 
 def test_a_wrong_figure_that_is_the_whole_answer_is_replaced_by_the_quotes(sample_kb):
