@@ -138,10 +138,10 @@ class Settings(BaseSettings):
         default=0.8, ge=0, le=1.01,
         description=(
             "When the model answers 资料中没有找到 but a quote it was shown holds at least this share of the "
-            "question's content terms (years and asking words such as 什么样 aside; a compound held through its parts), "
-            "has the kind of answer asked (a figure, a date) and its "
-            "article names the question's years, give the evidence-only answer with a notice (above 1 turns "
-            "this off). 0.8 keeps RGB's rejection of unanswerable questions at .80 on the dev split."
+            "question's content terms (years and asking words such as 什么样 aside; a compound held through "
+            "its parts), has the kind of answer asked (a figure, a date) and its article names the question's "
+            "years, give the evidence-only answer with a notice (above 1 turns this off). 0.8 keeps RGB's "
+            "rejection of unanswerable questions at .80 on the dev split."
         ),
     )
     llm: str = Field(
