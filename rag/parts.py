@@ -41,10 +41,10 @@ _LEAD_OF_ITEM = re.compile(r"(?:^|(?<=[，,：:]))[^，,。？?的和与及、\s
 _REST_OF_ITEM = re.compile(r"[^，,。？?的和与及、\s]{1,5}?(?=分别|各自)")
 _MEASURE_HEAD = re.compile(r"(?:率|量|额|数|值|比例|比重|占比|价格|规模|人次)$")
 _NAMED = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "eng"}
-# "A和B会晤…" is one event of two parties, not two questions (unless 分别 says so).
 # "A和B分别被罚或计划投资多少钱": one predicate per item, in order, before the question word.
 _ALTERNATIVE = re.compile(r"或者|或|、")
 _ASKING = re.compile(r"多少|几|什么|哪|谁|怎|如何|是否|何时")
+# "A和B会晤…" is one event of two parties, not two questions (unless 分别 says so).
 _JOINT = re.compile(r".{0,6}?(会晤|会谈|会见|通话|合作|共同|联合|签署|签订|之间|对阵|交锋|相比|比较|哪个|谁更|"
                     r"关系|差距|区别)")
 MAX_PARTS = 4
@@ -93,8 +93,12 @@ def question_parts(question: str) -> tuple[str, ...]:
     each = _EACH.search(q)
     items = _coordinated_items(q, each is not None)
     if items and (each is None or not re.search(r"\d", _shared_tail(q, items, each))):
-        head, tail = q[:items[0].start], _EACH.sub("", q[items[-1].end:], count=1)
-        tails = _paired_predicates(tail, len(items)) if each else [tail] * len(items)
+        head, after = q[:items[0].start], _EACH.search(q, items[-1].end)
+        if after is None:
+            tails = [q[items[-1].end:]] * len(items)
+        else:  # what lies before 分别 is shared ("的营收"); what follows it may be one predicate per item
+            shared = q[items[-1].end:after.start()]
+            tails = [shared + t for t in _paired_predicates(q[after.end():], len(items))]
         parts = [f"{head}{q[i.start:i.end]}{t}" for i, t in zip(items, tails, strict=True)]
     elif each is not None:  # "上海2021年的GDP和2022年中国研发经费总投入分别是多少": whole phrases
         parts = _phrase_parts(q, each)

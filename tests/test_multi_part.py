@@ -41,6 +41,7 @@ from rag.types import Citation
     # one predicate per item ("分别 V1或V2"), for like items and for whole phrases
     ("知网垄断和台积电美国新厂分别被罚或计划投资多少钱？", ("知网垄断被罚多少钱？", "台积电美国新厂计划投资多少钱？")),
     ("乐山和自贡分别选派或培训了多少名党建指导员？", ("乐山选派多少名党建指导员？", "自贡培训了多少名党建指导员？")),
+    ("苹果和华为的营收分别增长或下降了多少？", ("苹果的营收增长多少？", "华为的营收下降了多少？")),  # 的营收 is shared
     # alternatives that do not match the items one to one stay shared
     ("乐山和自贡分别是何时或在哪里成立楼宇党委的？",
      ("乐山是何时或在哪里成立楼宇党委的？", "自贡是何时或在哪里成立楼宇党委的？")),
