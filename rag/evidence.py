@@ -52,9 +52,11 @@ _COVERAGE_WEIGHT = 0.6  # relevance = 0.6 * term coverage + 0.4 * dense similari
 _KEEP_RATIO = 0.7
 _KEEP_RATIO_CROSS_CASE = 0.6
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-# The words a question asks with (什么样, 哪个, 谁, 几个): no quote states them, so they are not
-# terms a quote must hold to state the answer (the common ones are already search stopwords).
-_ASKING_WORD = re.compile(r"什么.*|哪.{0,2}|谁|几.?|何[时处地]|为什么|为何|多[大长久高远]|怎.*|如何|啥")
+# The words a question asks with (什么样, 哪个, 哪一年, 谁, 几个): no quote states them, so they are not
+# terms a quote must hold to state the answer (the common ones are already search stopwords). Not a
+# name that starts like one (哪吒).
+_ASKING_WORD = re.compile(r"什么.*|哪一?[个些种类家支位项年天国里儿座部款条所样]?|谁|几[个名次位年天岁家条项人]?|"
+                          r"何[时处地]|为什么|为何|多[大长久高远]|怎.*|如何|啥")
 
 
 @dataclass(frozen=True)
