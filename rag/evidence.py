@@ -81,16 +81,11 @@ def _coverage(tokens: set[str], terms: dict[str, float], total: float) -> float:
     return sum(w for t, w in terms.items() if t in tokens) / total
 
 
-def _compounds_held(terms: dict[str, float], held: set[str]) -> set[str]:
-    """The question's compound terms a quote holds through their parts: "投入量" is held by "…经费投入达
-    30870亿元" (jieba's search mode gives both 投入 and 投入量), "长安汽车" is not held by "宝马…汽车"
-    (its part 长安 is missing)."""
-    out = set()
-    for term in terms:
-        parts = [p for p in terms if p != term and p in term]
-        if term not in held and parts and all(p in held for p in parts):
-            out.add(term)
-    return out
+def _compound_parts(terms: dict[str, float]) -> dict[str, list[str]]:
+    """Each compound question term with the other question terms inside it. A quote holds the
+    compound when it holds all of them: "投入量" is held by "…经费投入达30870亿元" (jieba's search mode
+    gives both 投入 and 投入量), "长安汽车" is not held by "宝马…汽车" (its part 长安 is missing)."""
+    return {term: parts for term in terms if (parts := [p for p in terms if p != term and p in term])}
 
 
 def states_answer(kb: KnowledgeBase, question: str, quotes: Sequence[Citation], at: float) -> bool:
@@ -107,9 +102,10 @@ def states_answer(kb: KnowledgeBase, question: str, quotes: Sequence[Citation], 
     years = set(_YEAR.findall(question))
     intent = question_intent(question)
     document_of = kb.document_lookup()
+    compounds = _compound_parts(terms)  # the question's: computed once, checked against each quote
     for c in quotes:
         held = set(tokenize(c.quote))
-        held |= _compounds_held(terms, held)
+        held |= {term for term, parts in compounds.items() if all(p in held for p in parts)}
         if _coverage(held, terms, total) < at:
             continue
         if (intent.quantity or intent.time) and intent.bonus(c.quote) <= 0:
