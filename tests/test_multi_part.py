@@ -239,3 +239,26 @@ def test_an_unmarked_sentence_stating_two_quotes_figures_gets_both_marks():
     quotes = [quote(1, "乐山建成12个红色驿站"), quote(2, "自贡建立23个小个专党建指导站")]
     assert mark_part("乐山12个红色驿站，自贡23个指导站。", quotes) == "乐山12个红色驿站，自贡23个指导站[1][2]。"
     assert mark_part("乐山12个红色驿站，自贡24个。", quotes) == "乐山12个红色驿站，自贡24个。"  # 24: in no quote
+
+
+def test_each_item_is_asked_its_own_predicate_and_answered_from_its_article(tmp_path, embeddings, shared):
+    """"知网垄断和台积电美国新厂分别被罚或计划投资多少钱" through a real knowledge base of RGB articles:
+    the fine is asked of 知网, the investment of 台积电, and the answer holds both figures."""
+    import shutil
+
+    from ingest.pipeline import ingest_paths
+    from rag.knowledge import KnowledgeBase
+    from tests.conftest import make_settings
+
+    docs = shared / "evalsets" / "rgb_zh" / "docs"
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("rgbzh-a05266f143d8", "rgbzh-761d0c2f65f1", "rgbzh-7649f3c6acf8", "rgbzh-c843c0f9afcf",
+                 "rgbzh-051c432664b3", "rgbzh-7f6c8c6eb55e"):
+        shutil.copy(docs / f"{name}.txt", folder / f"{name}.txt")
+    kb = KnowledgeBase(make_settings(tmp_path / "kb"), embeddings=embeddings)
+    ingest_paths(kb, [folder])
+    answer = ask(kb, "知网垄断和台积电美国新厂分别被罚或计划投资多少钱？", llm="none")
+    assert answer.parts == ("知网垄断被罚多少钱？", "台积电美国新厂计划投资多少钱？")
+    assert "8760万" in answer.text and "400亿" in answer.text
+    assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in answer.citations)
