@@ -4,8 +4,9 @@ A dataset is either
 
 * a **file**: JSON lines with ragas-style fields (``user_input``, ``reference``,
   ``reference_contexts``, ``sources``, plus ``answerable``, ``kind``,
-  ``key_points``), answered from the current knowledge base (or the bundled
-  sample articles); or
+  ``key_points``, and ``part_sources`` for a question whose parts stand in
+  different documents: per part, the documents any one of which holds it),
+  answered from the current knowledge base (or the bundled sample articles); or
 * a **folder** with ``docs/`` and ``qa.dev.jsonl`` (fields ``question``,
   ``answer``, ``answer_aliases``, ``source_doc_ids``, RGB's ``answer_spec``),
   plus any other ``*.jsonl`` of rejection items (``answerable: false``). The
@@ -55,11 +56,15 @@ class EvalItem:
     kind: str = ""
     key_points: tuple[str, ...] = ()
     contexts: tuple[str, ...] = ()
+    part_sources: tuple[tuple[str, ...], ...] = ()  # per needed part, the documents any one of which holds it
 
     @property
-    def needs_every_source(self) -> bool:
-        """A multi-document question (kind ``multi…`` with several sources): each source holds a needed part."""
-        return self.kind.startswith("multi") and len(self.sources) > 1
+    def needed_sources(self) -> tuple[tuple[str, ...], ...]:
+        """Per needed part, its documents: ``part_sources``, or for a multi-part item (kind ``multi…``
+        with several sources) each source on its own; empty when one document answers the item."""
+        if self.part_sources:
+            return self.part_sources
+        return tuple((s,) for s in self.sources) if self.kind.startswith("multi") and len(self.sources) > 1 else ()
 
 
 @dataclass(frozen=True)
@@ -117,12 +122,17 @@ def parse_item(row: Any, where: str) -> EvalItem:
     if answerable and not references:
         raise DatasetError(f"{where}：可回答的问题缺少参考答案（reference 或 answer）")
     sources = _strings(row.get("sources", row.get("source_doc_ids")), where, "sources")
+    part_sources = row.get("part_sources") or []
+    if not isinstance(part_sources, list):
+        raise DatasetError(f"{where}：字段 part_sources 应为列表（每个部分一组文档）")
+    parts = tuple(tuple(source_id(s) for s in _strings(group, where, "part_sources")) for group in part_sources)
     return EvalItem(
         id=str(row.get("id") or where), question=question.strip(), references=references,
         spec=_spec(row.get("answer_spec"), where), sources=tuple(source_id(s) for s in sources),
         answerable=answerable, kind=str(row.get("kind") or ("answerable" if answerable else "unanswerable")),
         key_points=_strings(row.get("key_points"), where, "key_points"),
         contexts=_strings(row.get("reference_contexts"), where, "reference_contexts"),
+        part_sources=tuple(group for group in parts if group),
     )
 
 

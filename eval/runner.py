@@ -83,8 +83,8 @@ def score(item: EvalItem, answer: Answer, ranking: list[str],
     if item.sources:
         cited = {source_id(c.source) for c in answer.citations}
         m["cites_a_source"] = bool(cited & set(item.sources))
-        if item.needs_every_source:
-            m["cites_every_source"] = set(item.sources) <= cited
+        if item.needed_sources:
+            m["cites_every_source"] = all(cited & set(group) for group in item.needed_sources)
     return {name: float(v) for name, v in m.items()}
 
 

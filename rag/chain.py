@@ -112,7 +112,7 @@ def ask_stream(
             split, hits = split_evidence(kb, parts, k, region, sources)
             picked = list(split.found.evidence)
         else:
-            hits = list(search(kb, standalone, k, region, sources))
+            hits = list(search(kb, standalone, k, region, sources, place_extra=True))
             picked = select_evidence(kb, standalone, hits, settings.evidence_k)
     evidence = tuple(e.citation for e in picked)
     base = Answer(question=question, text="", citations=(), llm=choice.label, retrieved=tuple(hits),

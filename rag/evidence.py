@@ -6,9 +6,11 @@ bonus when it is the kind of sentence the question wants (``rag.intent``: a figu
 a date for 何时, a measure for 怎么做): question terms
 (jieba tokens) weighted by their inverse document frequency in the knowledge
 base, so rare, specific words (党建指导员, 乐山) count more than common ones
-(党建, 企业). Windows that overlap one already chosen from the same article are
-skipped. For a 怎么做 question a chosen window runs on, in its article's text, through the
-following sentences of its paragraph that say what was done (``_with_measures``). Each window
+(党建, 企业). A sentence also holds its article's place (``rag.regions.article_place``),
+which news leaves unsaid after the lead, unless the question asks across places. Windows
+that overlap one already chosen from the same article are skipped. For a 怎么做 question
+a chosen window runs on, in its article's text, through the following sentences of its
+paragraph that say what was done (``_with_measures``). Each window
 becomes a ``Citation`` whose ``quote`` is exactly ``document.text[start:end]``.
 
 ``relevance`` of a window (0..1, higher is better) mixes that term coverage
@@ -35,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from rag.intent import UNIT_BONUS, Intent, question_intent, says_what_was_done
-from rag.keyword import tokenize
+from rag.keyword import place_tokens, tokenize
 from rag.knowledge import KnowledgeBase
 from rag.parts import distinct_words, part_words
 from rag.regions import load_gazetteer
@@ -92,7 +94,8 @@ def states_answer(kb: KnowledgeBase, question: str, quotes: Sequence[Citation], 
     """True when one of ``quotes`` states what ``question`` asks, judged without the model.
 
     The quote holds at least ``at`` of the question's content terms (IDF-weighted; years, 年 and
-    the words it asks with left aside; a compound held when all its parts are), is of the kind
+    the words it asks with left aside; a compound held when all its parts are; its article's
+    place held as in ``select_evidence``: not for questions across places), is of the kind
     asked (a figure for 多少, a date for 何时: ``rag.intent``), and its article names every year
     the question names ("2021年…" answered by a 2023 report: no).
     """
@@ -103,33 +106,35 @@ def states_answer(kb: KnowledgeBase, question: str, quotes: Sequence[Citation], 
     intent = question_intent(question)
     document_of = kb.document_lookup()
     compounds = _compound_parts(terms)  # the question's: computed once, checked against each quote
+    placed = not is_cross_case(question)
     for c in quotes:
-        held = set(tokenize(c.quote))
+        doc = document_of(c.source)
+        held = set(tokenize(c.quote)) | (place_tokens(doc.title, doc.regions) if placed and doc is not None else set())
         held |= {term for term, parts in compounds.items() if all(p in held for p in parts)}
         if _coverage(held, terms, total) < at:
             continue
         if (intent.quantity or intent.time) and intent.bonus(c.quote) <= 0:
             continue
-        doc = document_of(c.source)
         if all(y in c.title or (doc is not None and y in doc.text) for y in years):
             return True
     return False
 
 
 def _best_window(text: str, terms: dict[str, float], total: float,
-                 intent: Intent | None = None) -> tuple[int, int, float]:
+                 intent: Intent | None = None, context: frozenset[str] = frozenset()) -> tuple[int, int, float]:
     """(start, end, coverage) of the best one- or two-sentence window of ``text``.
 
     Windows are compared by coverage plus ``intent``'s bonus for being of the wanted kind
     (a figure for 多少, a date for 何时); the coverage returned is the window's own. A sentence
     takes the next one in when that adds the question's words, or the asked kind it lacks
-    ("…出游4.22亿人次。" + "实现国内旅游收入2872.1亿元…" for 旅游收益是多少).
+    ("…出游4.22亿人次。" + "实现国内旅游收入2872.1亿元…" for 旅游收益是多少). Every sentence also
+    holds the ``context`` words: its article's place, which a sentence like "安商办受理…204个" leaves unsaid.
     """
     intent = intent or Intent()
     spans = sentence_spans(text)
     if not spans:
         return 0, len(text), 0.0
-    token_sets = [set(tokenize(text[s:e])) for s, e in spans]
+    token_sets = [set(tokenize(text[s:e])) | context for s, e in spans]
     best, best_score = (spans[0][0], spans[0][1], -1.0), -1.0
     for i, (s, e) in enumerate(spans):
         cov = _coverage(token_sets[i], terms, total)
@@ -179,15 +184,17 @@ def select_evidence(
     terms = question_terms(kb, question)
     total = sum(terms.values())
     intent = question_intent(question)
+    cross_case = is_cross_case(question)  # "四川省有哪些地方…": the quotes must name the places themselves
     candidates: list[tuple[float, float, SearchHit, int, int]] = []
     for hit in hits:
-        s, e, cov = _best_window(hit.chunk.text, terms, total, intent)
+        context = frozenset() if cross_case else place_tokens(hit.chunk.title, hit.chunk.regions)
+        s, e, cov = _best_window(hit.chunk.text, terms, total, intent, context)
         similarity = hit.similarity if hit.similarity is not None else 0.0
         relevance = _COVERAGE_WEIGHT * cov + (1 - _COVERAGE_WEIGHT) * similarity
         candidates.append((relevance, cov, hit, s, e))
     candidates.sort(key=lambda c: -c[0])
     if candidates:
-        ratio = _KEEP_RATIO_CROSS_CASE if is_cross_case(question) else _KEEP_RATIO
+        ratio = _KEEP_RATIO_CROSS_CASE if cross_case else _KEEP_RATIO
         floor = candidates[0][0] * ratio
         candidates = [c for c in candidates if c[0] >= floor]
 

@@ -6,6 +6,12 @@ punctuation and a short list of function words. The index is rebuilt from the
 manifest's stored tokens when the manifest's generation moved on, saved under
 the data folder, and reloaded from there by later processes.
 
+The stored tokens of a chunk are its article's title and its own text (made at
+ingest). The index adds the place the article is about (the one its title names, else
+its only region: ``place_tokens``), so a chunk that says "安商办受理企业问题诉求共204个" in an
+article about 上饶 whose title names no place is found by a question about
+上饶经开区. Inverse document frequencies (``idf``) count the stored tokens only.
+
 Deliberately not here: dense search or score fusion.
 """
 
@@ -17,6 +23,7 @@ import math
 import re
 import shutil
 import threading
+from collections import Counter
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -25,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from rag.manifest import Manifest
+from rag.regions import article_place
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 _STOPWORDS = frozenset(
@@ -56,6 +64,15 @@ def tokenize(text: str) -> list[str]:
             if _WORD.search(t) and t not in _STOPWORDS and not t.isspace()]
 
 
+_FORMAT = 2  # 2: stored tokens + the article's place, document frequencies of the stored tokens
+
+
+def place_tokens(title: str, regions: tuple[str, ...]) -> frozenset[str]:
+    """Words every chunk of an article is also found by: its place's (``rag.regions.article_place``)."""
+    place = article_place(title, regions)
+    return frozenset(tokenize(place)) if place else frozenset()
+
+
 class KeywordIndex:
     """A BM25 index over every chunk in a manifest, kept in step with it."""
 
@@ -68,6 +85,7 @@ class KeywordIndex:
         self._ids: list[str] = []
         self._code_of: dict[str, int] = {}  # source name → small integer
         self._codes: np.ndarray = np.zeros(0, dtype=np.int32)  # per chunk, its source's code
+        self._df: dict[str, int] = {}  # token → how many chunks' stored tokens hold it
 
     def refresh(self) -> None:
         """Bring the index up to the manifest now (after an ingest) rather than at the next search."""
@@ -96,7 +114,7 @@ class KeywordIndex:
             info = json.loads(info_path.read_text("utf-8"))
         except (OSError, ValueError):
             return False
-        if info.get("generation") != generation:
+        if info.get("generation") != generation or info.get("format") != _FORMAT:
             return False
         if info["ids"]:
             try:
@@ -109,7 +127,7 @@ class KeywordIndex:
             self._bm25 = bm25
         else:
             self._bm25 = None
-        self._set_rows(info["ids"], info["sources"])
+        self._set_rows(info["ids"], info["sources"], info["df"])
         return True
 
     def verify(self, chunk_ids: set[str], repair: bool) -> str:
@@ -132,11 +150,15 @@ class KeywordIndex:
     def _build(self, generation: int) -> None:
         import bm25s
 
+        places = {source: place_tokens(title, regions) for source, title, regions in self.manifest.iter_headings()}
         ids, sources, corpus = [], [], []
+        df: Counter[str] = Counter()
         for chunk_id, source, tokens in self.manifest.iter_tokens():
             ids.append(chunk_id)
             sources.append(source)
-            corpus.append(tokens or [""])
+            own = set(tokens)
+            df.update(own)
+            corpus.append(tokens + sorted(places.get(source, set()) - own) or [""])
         bm25 = None
         tmp = self.folder.with_name(self.folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
@@ -145,15 +167,16 @@ class KeywordIndex:
             bm25 = bm25s.BM25(backend=_backend(len(ids)))
             bm25.index(corpus, show_progress=False)
             bm25.save(str(tmp / "index"))
-        (tmp / "info.json").write_text(
-            json.dumps({"generation": generation, "ids": ids, "sources": sources}, ensure_ascii=False), "utf-8")
+        info = {"format": _FORMAT, "generation": generation, "ids": ids, "sources": sources, "df": dict(df)}
+        (tmp / "info.json").write_text(json.dumps(info, ensure_ascii=False), "utf-8")
         shutil.rmtree(self.folder, ignore_errors=True)
         tmp.rename(self.folder)
         self._bm25 = bm25
-        self._set_rows(ids, sources)
+        self._set_rows(ids, sources, df)
 
-    def _set_rows(self, ids: list[str], sources: list[str]) -> None:
+    def _set_rows(self, ids: list[str], sources: list[str], df: dict[str, int]) -> None:
         self._ids = ids
+        self._df = dict(df)
         self._code_of = {name: i for i, name in enumerate(dict.fromkeys(sources))}
         self._codes = np.fromiter((self._code_of[s] for s in sources), dtype=np.int32, count=len(sources))
 
@@ -176,17 +199,11 @@ class KeywordIndex:
         return [(self._ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
-        """Inverse document frequency (over chunks) of each token; unseen tokens get the maximum."""
+        """Inverse document frequency (over chunks' stored tokens) of each token; unseen tokens get the maximum."""
         self._ensure()
         n = len(self._ids)
-        vocab = self._bm25.vocab_dict if self._bm25 is not None else {}
-        indptr = self._bm25.scores["indptr"] if self._bm25 is not None else None
-        out = {}
-        for token in tokens:
-            col = vocab.get(token)
-            df = 0 if col is None or indptr is None else int(indptr[col + 1] - indptr[col])
-            out[token] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        return out
+        return {token: math.log(1.0 + (n - self._df.get(token, 0) + 0.5) / (self._df.get(token, 0) + 0.5))
+                for token in tokens}
 
 
 _NUMBA_MIN_CHUNKS = 20_000  # below this numpy answers in ms; numba's JIT costs seconds per process

@@ -42,7 +42,7 @@ def split_evidence(kb: KnowledgeBase, parts: tuple[str, ...], k: int | None, reg
                     sources: Sequence[str] | None) -> tuple[PartSplit, list[SearchHit]]:
     """Retrieve each part on its own; a part is answerable when its place is covered and its evidence is not weak."""
     settings = kb.settings
-    results: list[SearchResult] = [search(kb, part, k, region, sources) for part in parts]
+    results: list[SearchResult] = [search(kb, part, k, region, sources, place_extra=True) for part in parts]
     found = select_part_evidence(kb, parts, results, settings.evidence_k)
     answered = tuple(not is_weak(best, settings.relevance_threshold) and not missing_regions(kb, part, sources)
                      for part, best in zip(parts, found.best, strict=True))

@@ -10,8 +10,10 @@ when that does not decide. Results are normalized full paths such as
 ``四川省乐山市``.
 
 Used by ingest (article metadata) and by retrieval (normalizing a region
-filter such as "四川"). Deliberately not here: towns, streets, development zones (高新区、经开区),
-which the table does not contain.
+filter such as "四川"; ``named_place`` for the one place a question names,
+``article_place`` for the one place an article is about). Deliberately not
+here: towns, streets, development zones (高新区、经开区), which the table does
+not contain.
 """
 
 from __future__ import annotations
@@ -198,3 +200,16 @@ def load_gazetteer() -> Gazetteer:
     with gazetteer_csv().open(encoding="utf-8") as fh:
         rows = [(r["adcode"], r["name"]) for r in csv.DictReader(fh)]
     return Gazetteer(rows)
+
+
+def named_place(text: str) -> str | None:
+    """Full name of the one place ``text`` names, the deepest of a chain ("四川省乐山市" → 乐山市), else None."""
+    names = {full for _, full in load_gazetteer().places(text)}
+    deepest = [n for n in names if not any(o != n and o.startswith(n) for o in names)]
+    return deepest[0] if len(deepest) == 1 else None
+
+
+@lru_cache(maxsize=4096)
+def article_place(title: str, regions: tuple[str, ...]) -> str | None:
+    """The one place an article is about: the one its title names, else its only region, else None."""
+    return named_place(title) or (regions[0] if len(regions) == 1 else None)

@@ -9,6 +9,11 @@ retrievers); ``dense_rank`` / ``keyword_rank`` say where each hit came from and
 Results are diversified across articles: no source takes more than
 ``per_source_cap`` of the k slots, and questions that ask across places or
 cases (各地、其他地方、哪些地区、有哪些做法…) take one chunk per article first.
+For the answer chain (``place_extra``), a question that names one place (and
+no region filter) also gets, after those k, the best chunks of the articles
+tagged with that place (as a region filter would take) that the cap left out: an article's fourth chunk, "安商办受理
+企业问题诉求共204个", answers "上饶经开区受理了多少个企业问题" without naming
+上饶. The first k, and their ranks, stay as they were.
 
 Deliberately not here: relevance calibration and evidence selection, which
 belong to the answer chain (``rag.evidence``).
@@ -19,9 +24,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import numpy as np
+
 from rag.errors import RagError
 from rag.knowledge import KnowledgeBase
-from rag.regions import load_gazetteer
+from rag.regions import load_gazetteer, named_place
 from rag.timing import Timer
 from rag.types import SearchHit, SearchResult
 
@@ -83,8 +90,12 @@ def search(
     region: str | None = None,
     sources: Sequence[str] | None = None,
     diversify_cap: int | None = None,
+    place_extra: bool = False,
 ) -> SearchResult:
     """The ``k`` best chunks for ``query`` by fused dense + keyword rank, diversified by source.
+
+    With ``place_extra``, up to ``k`` more follow: those of the articles tagged with the one place
+    the query names that the per-source cap left out (the answer chain's candidates).
 
     The result carries this search's own stage timings; opening the knowledge base
     (loading the embedding model, Chroma, BM25) is its own stage, ``load``.
@@ -111,7 +122,23 @@ def search(
         keyword = kb.keyword_search(query, depth, allowed)
     with timer.stage("fuse"):
         hits = _fuse(kb, query, dense, keyword, k, diversify_cap)
+    place = named_place(query) if place_extra and tag is None else None
+    if place is not None:
+        with timer.stage("place"):
+            hits += _place_hits(kb, query, vector, place, sources, depth, k, {h.chunk.chunk_id for h in hits})
     return SearchResult(tuple(hits), timer.ms())
+
+
+def _place_hits(kb: KnowledgeBase, query: str, vector: np.ndarray, place: str, sources: Sequence[str] | None,
+                depth: int, k: int, seen: set[str]) -> list[SearchHit]:
+    """The best chunks of the articles tagged with ``place`` that are not in ``seen``, at most ``k``."""
+    allowed = _allowed_sources(kb, place, sources)
+    if not allowed:
+        return []
+    dense = kb.dense_search(vector, depth, place, sources)
+    keyword = kb.keyword_search(query, depth, allowed)
+    local = _fuse(kb, query, dense, keyword, k + len(seen), k + len(seen))  # no cap: the place's articles are few
+    return [h for h in local if h.chunk.chunk_id not in seen][:k]
 
 
 def _fuse(kb: KnowledgeBase, query: str, dense: list[tuple[str, float]], keyword: list[tuple[str, float]], k: int,

@@ -278,3 +278,26 @@ def test_every_needed_source_is_scored_only_for_multi_document_items():
     single = EvalItem(id="s", question="q", references=("316个",), sources=("doc-a", "doc-b"), kind="fact")
     assert score(multi, answer, ["doc-a"], lambda s: "316个")["cites_every_source"] == 0.0
     assert "cites_every_source" not in score(single, answer, ["doc-a"], lambda s: "316个")
+
+
+def test_a_part_held_by_several_documents_is_cited_when_any_one_of_them_is():
+    from eval.datasets import DatasetError, parse_item
+    from eval.runner import score
+    from rag.types import Answer, Citation
+
+    row = {"id": "m", "question": "甲和乙分别是多少？", "answer": "1个；2个", "kind": "cross_doc",
+           "source_doc_ids": ["a1", "a2", "b1", "b2"], "part_sources": [["a1", "a2"], ["b1", "b2"]]}
+    item = parse_item(row, "multi.jsonl:1")
+    assert item.needed_sources == (("a1", "a2"), ("b1", "b2"))
+
+    def cited(*sources: str) -> Answer:
+        cites = tuple(Citation(n=i, source=f"{s}.txt", title="t", regions=(), quote="1个", start=0, end=2)
+                      for i, s in enumerate(sources, 1))
+        return Answer(question="q", text="1个[1]", citations=cites)
+
+    assert score(item, cited("a2", "b1"), ["a2"], lambda s: "1个")["cites_every_source"] == 1.0
+    assert score(item, cited("a1", "a2"), ["a1"], lambda s: "1个")["cites_every_source"] == 0.0  # part 乙 uncited
+    assert "cites_every_source" not in score(parse_item({**row, "part_sources": None}, "w"), cited("a1"), [],
+                                             lambda s: "1个")  # cross_doc without parts: not scored
+    with pytest.raises(DatasetError, match="part_sources"):
+        parse_item({**row, "part_sources": "a1"}, "multi.jsonl:2")

@@ -168,6 +168,15 @@ def test_the_words_a_question_asks_with_are_not_terms_a_quote_must_hold(sample_k
     assert not states_answer(sample_kb, "楼宇党委建立了什么样的党建联盟？", [structure], 0.8)
 
 
+def test_a_quote_holds_the_place_its_article_is_about_and_no_other(sample_kb):
+    """"安商办受理…204个" never names 上饶, but its article is about 上饶 (its only region)."""
+    shangrao = "004_80e31c2401ce812c.txt"
+    figure = _quote(sample_kb, shangrao, "安商办受理企业(项目)问题诉求共204个")
+    assert "上饶" not in figure.quote and "上饶" not in figure.title
+    assert states_answer(sample_kb, "上饶经开区受理了多少个企业问题诉求？", [figure], 0.8)
+    assert not states_answer(sample_kb, "自贡高新区受理了多少个企业问题诉求？", [figure], 0.8)
+
+
 def test_a_wrong_figure_that_is_the_whole_answer_is_replaced_by_the_quotes(sample_kb):
     model = FakeListChatModel(responses=["乐山市选派了870名党建指导员[1]。"])
     answer = ask(sample_kb, "乐山市从机关事业单位选派了多少名党建指导员？", chat_model=model, llm="local")

@@ -51,3 +51,31 @@ def test_hits_point_at_the_cleaned_text(sample_kb):
         doc = sample_kb.document(hit.chunk.source)
         assert doc.text[hit.chunk.start:hit.chunk.end] == hit.chunk.text
         assert doc.original_offset(hit.chunk.start) >= 0
+
+
+def test_a_question_naming_one_place_also_gets_that_places_chunks_the_cap_left_out(sample_kb):
+    from rag.regions import article_place
+
+    k = sample_kb.settings.search_k
+    result = search(sample_kb, "上饶经开区受理了多少个企业问题？", place_extra=True)
+    figure = [h for h in result if "204个" in h.chunk.text]
+    assert figure and "上饶" not in figure[0].chunk.text  # the chunk never names its place
+    top, extra = result.hits[:k], result.hits[k:]
+    assert figure[0] in extra  # the per-article cap kept it out of the first k
+    assert {h.chunk.source for h in top} & {A4} and all(h.chunk.source == A4 for h in extra)
+    assert all(article_place(h.chunk.title, h.chunk.regions) == "江西省上饶市" for h in extra)
+    assert len({h.chunk.chunk_id for h in result}) == len(result)
+    assert "place" in result.timings_ms
+    assert search(sample_kb, "上饶经开区受理了多少个企业问题？").hits == top  # rag search, the API: k hits
+    unplaced = search(sample_kb, "楼宇党建怎么做？", place_extra=True)
+    assert len(unplaced) <= k and "place" not in unplaced.timings_ms
+
+
+def test_a_sentence_is_read_as_about_its_articles_place_when_it_does_not_name_it(sample_kb):
+    from rag.chain import ask
+
+    answer = ask(sample_kb, "上饶经开区和自贡高新区分别受理或解决了多少个企业问题？", llm="none")
+    first, second = answer.text.split("二、")
+    assert "204个" in first and "192个" in second  # neither sentence names 上饶 or 自贡
+    document = {c.source: sample_kb.document(c.source) for c in answer.citations}
+    assert all(document[c.source].text[c.start:c.end] == c.quote for c in answer.citations)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import multiprocessing
 import shutil
 
@@ -248,3 +250,41 @@ def test_hnsw_recall_at_10_against_exact_search_on_real_embeddings(tmp_path, sam
         approx = {cid for cid, _ in store.query(q, 10)}
         recall.append(len(exact & approx) / 10)
     assert float(np.mean(recall)) >= 0.95, recall
+
+
+HEADED_A = ("凝聚非公力量 彰显红色温度\n"
+            "上饶经开区整合区两新综合党委力量，推动非公企业党组织应建尽建。"
+            "今年以来，各安商服务小组深入企业走访，帮助企业解决用工、融资等难题。\n"
+            "截至目前，安商办受理企业问题诉求共204个，已销号128个，企业满意度持续提升。")
+HEADED_B = ("自贡高新区园区党建综述\n自贡高新区建立“三项制度”，由县级领导带头联系重点企业。"
+            "园区定向畅通企业诉求渠道，今年受理企业问题诉求共88个，协调解决76个。")
+
+
+def test_a_chunk_is_found_by_its_articles_only_place_which_its_own_words_and_title_do_not_name(tmp_path, embeddings):
+    from rag.keyword import KeywordIndex
+    from rag.manifest import Manifest
+    from tests.conftest import make_settings
+
+    kb = KnowledgeBase(make_settings(tmp_path / "data", chunk_tokens=32, chunk_overlap_sentences=0),
+                       embeddings=embeddings)
+    (tmp_path / "a.txt").write_text(HEADED_A, "utf-8")
+    (tmp_path / "b.txt").write_text(HEADED_B, "utf-8")
+    ingest_paths(kb, [tmp_path / "a.txt", tmp_path / "b.txt"])
+    chunks = kb.chunks(kb.chunk_ids())
+    figure_chunk = next(c for c in chunks.values() if "204个" in c.text)
+    assert "上饶" not in figure_chunk.text  # the chunk itself does not name the place
+    best = kb.keyword_search("上饶经开区受理了多少个企业问题诉求？", 1)
+    assert [cid for cid, _ in best] == [figure_chunk.chunk_id]
+    # The place does not make its name common: 上饶's document frequency is the chunks that say it.
+    n, in_a = len(chunks), sum(c.source == "a.txt" for c in chunks.values())
+    df = sum("上饶" in c.text for c in chunks.values())
+    assert 0 < df < in_a
+    assert kb.idf(["上饶"])["上饶"] == pytest.approx(math.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+    # An index saved in the earlier format (no places) is rebuilt, not used.
+    info_path = kb.settings.bm25_dir / "info.json"
+    info = json.loads(info_path.read_text("utf-8"))
+    info.pop("format")
+    info_path.write_text(json.dumps(info, ensure_ascii=False), "utf-8")
+    fresh = KeywordIndex(Manifest(kb.settings.manifest_path), kb.settings.bm25_dir)
+    assert [cid for cid, _ in fresh.search("上饶经开区受理了多少个企业问题诉求？", 1)] == [figure_chunk.chunk_id]
+    assert "format" in json.loads(info_path.read_text("utf-8"))
