@@ -153,12 +153,14 @@ def _phrase_parts(q: str, each: re.Match[str]) -> list[str]:
     start = max(q.rfind(mark, 0, each.start()) for mark in "，,：:；;") + 1
     body, tail = q[start:each.start()], q[each.end():]
     cuts = [(s, e) for s, e, word, flag in _posseg(body) if word in _CONJUNCTIONS and (flag == "c" or word == "、")]
+    if not cuts:  # jieba joined the conjunction to a name ("特斯拉和蔚来" → 和蔚/来): cut at the character
+        cuts = [m.span() for m in re.finditer(r"[和与、]", body)]
     bounds = [0, *[x for cut in cuts for x in cut], len(body)]
     pieces = [body[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2)]
     last = pieces[-1]
     sizes = [len(p) for p in pieces[:-1]] + [len(last.split("的")[0])]
-    if len(pieces) < 2 or min(sizes) < 3 or max(sizes) > 2 * min(sizes):
-        return []  # "冠军和亚军": a shared word, not whole phrases
+    if len(pieces) < 2 or min(sizes) < 2 or max(sizes) > 2 * min(sizes):
+        return []  # "世界杯冠军和亚军": a shared word, not whole phrases
     measure = _MEASURE_HEAD.search(last)
     if measure and "的" not in last and not any(p.endswith(measure.group()) for p in pieces[:-1]):
         return []  # "非公企业、社会组织党组织覆盖率": the 覆盖率 of both

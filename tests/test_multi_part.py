@@ -45,6 +45,9 @@ from rag.types import Citation
     # alternatives that do not match the items one to one stay shared
     ("乐山和自贡分别是何时或在哪里成立楼宇党委的？",
      ("乐山是何时或在哪里成立楼宇党委的？", "自贡是何时或在哪里成立楼宇党委的？")),
+    # two-character names jieba does not read as nouns (微软: an adjective; 和蔚/来 for 和蔚来)
+    ("苹果和微软的市值分别是多少？", ("苹果的市值是多少？", "微软的市值是多少？")),
+    ("特斯拉和蔚来分别交付了多少辆车？", ("特斯拉交付了多少辆车？", "蔚来交付了多少辆车？")),
     # a message of two whole questions
     ("知网垄断被罚多少钱？台积电美国新厂计划投资多少钱？", ("知网垄断被罚多少钱？", "台积电美国新厂计划投资多少钱？")),
 ])
