@@ -18,11 +18,11 @@ choosing the threshold (``bench/calibrate_refusal.py`` does that on the gold set
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from rag.citations import content_chars, has_mark
 from rag.knowledge import KnowledgeBase
-from rag.regions import load_gazetteer
+from rag.regions import deepest, load_gazetteer
 from rag.text import sentence_spans
 
 _NOT_FOUND = re.compile(
@@ -60,11 +60,7 @@ def missing_regions(
             texts = [doc.text for info in docs if (doc := kb.document(info.source)) is not None]
         if not any(alias in text for text in texts):
             missing.append(full)
-    return [_PROVINCE.sub("", n) for n in _deepest(missing)]
-
-
-def _deepest(names: Sequence[str]) -> list[str]:
-    return [n for n in names if not any(o != n and o.startswith(n) for o in names)]
+    return [_PROVINCE.sub("", n) for n in deepest(missing)]
 
 
 def is_weak(best_relevance: float | None, threshold: float) -> bool:

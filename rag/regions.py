@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -202,11 +203,15 @@ def load_gazetteer() -> Gazetteer:
     return Gazetteer(rows)
 
 
+def deepest(names: Sequence[str]) -> list[str]:
+    """The full names not contained in another one (四川省乐山市 over 四川省), in order."""
+    return [n for n in names if not any(o != n and o.startswith(n) for o in names)]
+
+
 def named_place(text: str) -> str | None:
     """Full name of the one place ``text`` names, the deepest of a chain ("四川省乐山市" → 乐山市), else None."""
-    names = {full for _, full in load_gazetteer().places(text)}
-    deepest = [n for n in names if not any(o != n and o.startswith(n) for o in names)]
-    return deepest[0] if len(deepest) == 1 else None
+    found = deepest(list(dict.fromkeys(full for _, full in load_gazetteer().places(text))))
+    return found[0] if len(found) == 1 else None
 
 
 @lru_cache(maxsize=4096)
