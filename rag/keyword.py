@@ -150,7 +150,7 @@ class KeywordIndex:
     def _build(self, generation: int) -> None:
         import bm25s
 
-        places = {source: place_tokens(title, regions) for source, title, regions in self.manifest.iter_headings()}
+        places = {info.source: place_tokens(info.title, info.regions) for info in self.manifest.sources()}
         ids, sources, corpus = [], [], []
         df: Counter[str] = Counter()
         for chunk_id, source, tokens in self.manifest.iter_tokens():

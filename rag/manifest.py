@@ -173,11 +173,6 @@ class Manifest:
                 "SELECT chunk_id, source, tokens FROM chunks ORDER BY source, ordinal"):
             yield chunk_id, source, tokens.split(" ") if tokens else []
 
-    def iter_headings(self) -> Iterator[tuple[str, str, tuple[str, ...]]]:
-        """(source, title, regions) of every document."""
-        for source, title, regions in self.db.execute("SELECT source, title, regions FROM documents"):
-            yield source, title, tuple(json.loads(regions))
-
     def all_chunk_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT chunk_id FROM chunks")}
 
