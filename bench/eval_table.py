@@ -1,8 +1,9 @@
 """One Markdown table row per `rag eval` output folder (the issue-15 tables in bench/README.md).
 
-Each row: accuracy, char F1, false refusals, rejection, every-needed-source-cited, median total
-time of the answered questions and median first token, how many final texts came from the
-model / the evidence / a refusal, and the fallback reasons counted by `rag eval`.
+Each row: accuracy, accuracy on the model's own words (without the clauses `rag.support` adds),
+char F1, false refusals, rejection, every-needed-source-cited, median total time of the answered
+questions and median first token, how many final texts came from the model / the evidence / a
+refusal, and the fallback reasons counted by `rag eval`.
 
 Usage: python bench/eval_table.py RUN_DIR [RUN_DIR…]
 """
@@ -14,8 +15,9 @@ import statistics
 import sys
 from pathlib import Path
 
-HEADER = ("| set | llm | questions | accuracy | char F1 | false refusals | rejection | every source cited "
-          "| median total (answered) | median first token | model / evidence / refusal | fallbacks |")
+HEADER = ("| set | llm | questions | accuracy | model's own words | char F1 | false refusals | rejection "
+          "| every source cited | median total (answered) | median first token "
+          "| model / evidence / refusal | fallbacks |")
 
 
 def _mean(overall: dict, name: str) -> str:
@@ -24,6 +26,14 @@ def _mean(overall: dict, name: str) -> str:
 
 def _median_s(values: list[float]) -> str:
     return f"{statistics.median(values) / 1000:.1f} s" if values else "—"
+
+
+def _own_words(rows: list[dict]) -> str:
+    """Accuracy with every model answer scored on its own words (``accuracy_own_words``), the rest as they are."""
+    values = [r["metrics"].get("accuracy_own_words", r["metrics"]["accuracy"]) for r in rows
+              if "accuracy" in r["metrics"]]
+    return f"{sum(values) / len(values):.3f}" if values and any("accuracy_own_words" in r["metrics"] for r in rows) \
+        else "—"
 
 
 def row(folder: Path) -> str:
@@ -35,7 +45,8 @@ def row(folder: Path) -> str:
     paths = summary.get("answered_by", {})
     fallbacks = ", ".join(f"{k} {v}" for k, v in summary.get("fallback", {}).items()) or "—"
     cells = [summary["dataset"], summary["llm"], str(overall["questions"]), _mean(overall, "accuracy"),
-             _mean(overall, "char_f1"), _mean(overall, "false_refusal_rate"), _mean(overall, "rejection_rate"),
+             _own_words(rows), _mean(overall, "char_f1"), _mean(overall, "false_refusal_rate"),
+             _mean(overall, "rejection_rate"),
              _mean(overall, "cites_every_source"), _median_s(total), _median_s(first),
              f"{paths.get('model', 0)} / {paths.get('evidence', 0)} / {paths.get('refusal', 0)}", fallbacks]
     return "| " + " | ".join(cells) + " |"

@@ -40,6 +40,7 @@ class Metric:
 
 METRICS: tuple[Metric, ...] = (
     Metric("accuracy", "答案正确率", "higher", chart=True),
+    Metric("accuracy_own_words", "答案正确率（不计附加的原文）", "higher"),
     Metric("key_facts", "关键事实全部命中", "higher", chart=True),
     Metric("hit@1", "文档 hit@1", "higher", chart=True),
     Metric("hit@5", "文档 hit@5", "higher", chart=True),

@@ -39,6 +39,7 @@ from rag.chain import ask
 from rag.config import Settings
 from rag.knowledge import KnowledgeBase
 from rag.retrieval import search
+from rag.support import strip_support
 from rag.types import Answer
 
 _MARKS = re.compile(r"\[\d{1,2}\]")
@@ -74,7 +75,9 @@ def score(item: EvalItem, answer: Answer, ranking: list[str],
         return {name: float(v) for name, v in m.items()}
     m["false_refusal_rate"] = answer.refused
     text = "" if answer.refused else _MARKS.sub("", answer.text)  # scored without its [n] citation marks
-    m["accuracy"] = spec_correct(text, item.spec) if item.spec else contains_any(text, item.references)
+    m["accuracy"] = _correct(item, text)
+    if answer.answered_by == "model":  # the model's own words, without the clauses rag.support added
+        m["accuracy_own_words"] = _correct(item, _MARKS.sub("", strip_support(answer.text)))
     m["char_f1"] = char_f1(text, item.references)
     m["exact_match"] = exact_match(text, item.references)
     if item.key_points:
@@ -86,6 +89,10 @@ def score(item: EvalItem, answer: Answer, ranking: list[str],
         if item.needed_sources:
             m["cites_every_source"] = all(cited & set(group) for group in item.needed_sources)
     return {name: float(v) for name, v in m.items()}
+
+
+def _correct(item: EvalItem, text: str) -> bool:
+    return spec_correct(text, item.spec) if item.spec else contains_any(text, item.references)
 
 
 def run_item(kb: KnowledgeBase, item: EvalItem, llm: str | None, k: int | None) -> ScoredRow:

@@ -17,8 +17,10 @@ outside the model (``rag.evidence.states_answer``, ``override_refusal_coverage``
 evidence answer with a notice. A model
 that fails, times out, writes only marks, or whose every claim states a figure
 its quote does not contain degrades to the evidence-only answer, with a notice
-saying so. ``Answer.answered_by`` says which of these made the final text and
-``Answer.fallback`` why the evidence was used.
+saying so. A short model sentence keeps its words and gets the clause of its cited
+quote it was taken from ("807名党建指导员（原文：…担任“红色向导”）[1]", ``rag.support``).
+``Answer.answered_by`` says which of these made the final text and ``Answer.fallback``
+why the evidence was used.
 
 A multi-part question ("A和B分别…", ``rag.parts``) is retrieved part by part and
 answered part by part (``rag.part_answer``): the model is asked each answerable part on
@@ -60,6 +62,7 @@ from rag.prompts import generation_inputs
 from rag.refusal import is_refusal, is_weak, missing_regions
 from rag.retrieval import search
 from rag.rewrite import is_follow_up, rewrite
+from rag.support import add_support
 from rag.timing import Timer
 from rag.types import Answer, Citation, EventKind, Fallback, Turn
 
@@ -179,8 +182,8 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
     timer.mark("generate")
     raw = texts[0] if split is None else join_part_answers(texts, [call.quotes for call in calls])
     shown = [c for call in calls for c in call.quotes]
-    yield _final(kb, _from_model(raw, base, picked, lambda: _refusal_contradicted(kb, base, picked, shown), split),
-                 timer)
+    contradicted = lambda: _refusal_contradicted(kb, base, picked, shown)  # noqa: E731
+    yield _final(kb, _from_model(raw, base, picked, contradicted, split, support=not calls[0].by_case), timer)
 
 
 def _refusal_contradicted(kb: KnowledgeBase, base: Answer, picked: list[Evidence], shown: list[Citation]) -> bool:
@@ -219,8 +222,11 @@ def _refuse(base: Answer, missing: list[str], picked: list[Evidence], timer: Tim
 
 
 def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: Callable[[], bool],
-                split: PartSplit | None = None) -> Answer:
-    """The final answer from the model's text; ``contradicted`` is asked only when the model refused."""
+                split: PartSplit | None = None, support: bool = True) -> Answer:
+    """The final answer from the model's text; ``contradicted`` is asked only when the model refused.
+
+    With ``support``, each cited claim gets the clause of its quote it was taken from (``rag.support``).
+    """
     evidence = base.evidence
     parsed = parse_answer(raw, {c.n: c.quote for c in evidence})
     if is_refusal(raw):
@@ -238,7 +244,9 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: Ca
                                 split, "unsupported_numbers")
     by_n = {c.n: c for c in evidence}
     cited = tuple(by_n[n] for n in sorted(parsed.cited))
-    answer = replace(base, text=parsed.text, citations=cited, flagged=parsed.flagged, answered_by="model")
+    text = add_support(parsed.text, {c.n: c.quote for c in evidence}, base.standalone_question) if support \
+        else parsed.text
+    answer = replace(base, text=text, citations=cited, flagged=parsed.flagged, answered_by="model")
     return complete_parts(answer, split) if split is not None else answer
 
 

@@ -100,7 +100,8 @@ def _numbers_unsupported(sentence: str, quotes: Sequence[str]) -> bool:
     return bool(figures(sentence) - found)
 
 
-def _bigrams(text: str) -> list[str]:
+def bigrams(text: str) -> list[str]:
+    """The claim characters' (CJK, digits, Latin) consecutive pairs, marks left out."""
     chars = "".join(_CLAIM_CHARS.findall(_MARK.sub("", text)))
     return [chars[i:i + 2] for i in range(len(chars) - 1)]
 
@@ -112,12 +113,12 @@ def restated_by(claim: str, quotes: Mapping[int, str]) -> list[int]:
     is tied to the quote (or the identical quotes) it was taken from. A claim drawn from two
     quotes, or from none, restates no single one and stays flagged.
     """
-    pairs = _bigrams(claim)
+    pairs = bigrams(claim)
     if not pairs:
         return []
     found = []
     for n, quote in quotes.items():
-        present = set(_bigrams(quote))
+        present = set(bigrams(quote))
         if sum(p in present for p in pairs) >= RESTATED_SHARE * len(pairs):
             found.append(n)
     return found[:2]

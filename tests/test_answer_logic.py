@@ -18,6 +18,7 @@ from rag.llm import parse_llm
 from rag.refusal import is_refusal, says_not_found
 from rag.retrieval import diversify, is_cross_case, search
 from rag.rewrite import rule_rewrite, standalone_question
+from rag.support import add_support, strip_support, supporting_span
 from rag.types import Citation, Turn
 
 ZIGONG = "002_c1bd32abbb7e348e.txt"
@@ -130,6 +131,38 @@ def test_a_place_only_follow_up_keeps_the_previous_subject_whatever_the_model_sa
     drifting = FakeListChatModel(responses=["乐山市是怎么建立党建联盟的？"])  # what the chat got (issue 15)
     question, by = rewrite("那乐山呢？", history, drifting)
     assert by == "rule" and question == "乐山是怎么做党建指导员工作的？"
+
+
+# -- the article's own words behind a short answer (rag.support) ----------------------------
+LESHAN_QUOTE = ("为此，乐山市将党组织孵化列入园区党工委书记领办项目，2020年以来，对150余个新入园区、新设立的企业同步"
+                "采集党员信息，推动具备条件的113家企业单独建立党组织，从全市机关事业单位选派807名党建指导员担任“红色向导”，"
+                "每月下沉到企业指导工作。")
+
+
+def test_a_short_answer_gets_the_clause_of_its_quote_it_was_taken_from():
+    question = "乐山市从机关事业单位选派了多少名党建指导员？"
+    text = add_support("807名党建指导员[1]", {1: LESHAN_QUOTE}, question)
+    assert text == "807名党建指导员（原文：从全市机关事业单位选派807名党建指导员担任“红色向导”）[1]"
+    assert strip_support(text) == "807名党建指导员[1]"  # the model's own words are kept as written
+    start, end = supporting_span("807名党建指导员", LESHAN_QUOTE, question)
+    assert LESHAN_QUOTE[start:end] in text  # an exact slice of the quote, so as verbatim as the quote
+    zigong = "选派72名党建指导员，一比一配备行业指导员，分派到各个行业联体中。"
+    paired = add_support("72名党建指导员[2]。", {2: zigong}, "自贡高新区选派了多少名党建指导员？")
+    # its own clause says no more than the claim, so the sentence's next clause comes with it
+    assert paired == "72名党建指导员（原文：选派72名党建指导员，一比一配备行业指导员）[2]。"
+
+
+def test_no_clause_is_added_that_the_claim_restates_lacks_its_figure_or_the_question_or_crosses_a_sentence():
+    question = "乐山市从机关事业单位选派了多少名党建指导员？"
+    restated = "乐山市从全市机关事业单位选派807名党建指导员担任“红色向导”[1]。"
+    assert add_support(restated, {1: LESHAN_QUOTE}, question) == restated
+    assert add_support("809名党建指导员[1]", {1: LESHAN_QUOTE}, question) == "809名党建指导员[1]"
+    assert add_support("807名党建指导员[1]", {1: LESHAN_QUOTE}, "沙湾区从哪一年起实施行动？") == "807名党建指导员[1]"
+    flagged = f"807名党建指导员[1]{NUMBER_FLAG}"
+    assert add_support(flagged, {1: LESHAN_QUOTE}, question) == flagged
+    assert add_support("807名党建指导员[2]", {1: LESHAN_QUOTE}, question) == "807名党建指导员[2]"  # not its quote
+    two = "纪念碑文刻在底座上。纪念碑由雕塑家胡安·卡洛斯设计。"
+    assert add_support("雕塑家胡安·卡洛斯设计[1]", {1: two}, "纪念碑是由谁设计的？") == "雕塑家胡安·卡洛斯设计[1]"
 
 
 # -- the chain with fake models on the real sample knowledge base -----------------------------
@@ -295,6 +328,16 @@ def test_a_wait_longer_than_the_queue_timeout_gives_the_evidence_answer(sample_k
     assert answer is not None and "排队超时" in answer.notice
     assert "不应被调用" not in answer.text and "72" in answer.text
     assert answer.citations and {c.n for c in answer.citations} <= {c.n for c in answer.evidence}
+
+
+def test_a_model_answer_through_the_chain_shows_the_verified_clause_and_keeps_the_model_words(sample_kb):
+    model = GenericFakeChatModel(messages=iter([AIMessage("807名[1]")]))
+    answer = ask(sample_kb, "乐山市从机关事业单位选派了多少名党建指导员？", chat_model=model, llm="local")
+    assert answer.answered_by == "model" and strip_support(answer.text) == "807名[1]"
+    clause = answer.text.split("（原文：")[1].split("）")[0]
+    assert "807名党建指导员" in clause and len(clause) > len("807名党建指导员")
+    cited = answer.citations[0]
+    assert clause in cited.quote and sample_kb.document(cited.source).text[cited.start:cited.end] == cited.quote
 
 
 def test_answered_by_says_which_path_made_the_answer(sample_kb):

@@ -301,3 +301,20 @@ def test_a_part_held_by_several_documents_is_cited_when_any_one_of_them_is():
                                              lambda s: "1个")  # cross_doc without parts: not scored
     with pytest.raises(DatasetError, match="part_sources"):
         parse_item({**row, "part_sources": "a1"}, "multi.jsonl:2")
+
+
+def test_a_model_answer_is_also_scored_on_its_own_words_without_the_added_clause():
+    from eval.datasets import EvalItem
+    from eval.runner import score
+    from rag.types import Answer, Citation
+
+    quote = "中泰信大厦楼宇党委目前管理着8个企业党支部和1个联合党支部，形成了组织架构。"
+    cite = Citation(n=1, source="doc-a.txt", title="t", regions=(), quote=quote, start=0, end=len(quote))
+    text = "8个企业党支部（原文：中泰信大厦楼宇党委目前管理着8个企业党支部和1个联合党支部）[1]"
+    item = EvalItem(id="g", question="q", references=("8个企业党支部和1个联合党支部",), sources=("doc-a",))
+    by_model = score(item, Answer(question="q", text=text, citations=(cite,), answered_by="model"), ["doc-a"],
+                     lambda s: quote)
+    assert by_model["accuracy"] == 1.0 and by_model["accuracy_own_words"] == 0.0
+    by_evidence = score(item, Answer(question="q", text=f"{quote}[1]", citations=(cite,), answered_by="evidence"),
+                        ["doc-a"], lambda s: quote)
+    assert by_evidence["accuracy"] == 1.0 and "accuracy_own_words" not in by_evidence

@@ -16,6 +16,7 @@ from rag.chain import ask, ask_stream
 from rag.compose import article_groups, place_of
 from rag.llm import local_server
 from rag.models import QWEN_05B, provision_parts
+from rag.support import strip_support
 from rag.types import Turn
 from tests.conftest import make_settings
 from tests.processes import wait_until
@@ -55,6 +56,16 @@ def test_local_model_streams_after_the_evidence(sample_kb, small_model):
     assert "".join(e.token for e in events if e.kind == "token").strip()
     _check_citations(sample_kb, answer)
     assert any(c.source == LESHAN for c in answer.evidence)
+
+
+def test_a_local_model_short_answer_shows_the_verified_clause_it_came_from(sample_kb, small_model):
+    answer = ask(sample_kb, "乐山市从机关事业单位选派了多少名党建指导员？", llm="local:0.5b")
+    assert answer.answered_by == "model" and "807名" in strip_support(answer.text)
+    assert "（原文：" in answer.text, f"the 0.5B's short answer {answer.text!r} got no clause"
+    clause = answer.text.split("（原文：")[1].split("）")[0]
+    assert "807名党建指导员担任“红色向导”" in clause  # more than the model wrote, in the article's words
+    assert any(clause in c.quote for c in answer.citations)
+    _check_citations(sample_kb, answer)
 
 
 def test_local_model_answers_with_its_own_citations_only(sample_kb, small_model):

@@ -1,0 +1,116 @@
+"""The article's own words behind a short answer: the clause a claim was taken from.
+
+A small model answers "乐山市从机关事业单位选派了多少名党建指导员？" with "807名党建指导员[1]" and
+"上饶经开区和自贡高新区分别…" with "77名[2]": right, but shorn of what the figure is and
+of the rest of the fact ("…担任“红色向导”", "…和1个联合党支部"). ``add_support`` keeps the
+model's sentence and adds, before its marks, the clause of its cited quote that the claim
+was taken from: "807名党建指导员（原文：从全市机关事业单位选派807名党建指导员担任“红色向导”）[1]".
+
+The clause is found, not generated: a run of one or two clauses of a cited quote (cut at
+，；。！？：and brackets) that holds most of the claim's character pairs and every figure
+it states, holds words of the question the claim leaves out, and adds words of its own
+(a sentence that already restates its clause gets nothing). It is an exact slice of the
+quote, so it is as verbatim as the quote is. ``strip_support`` gives back the model's own
+words (the evaluation scores those too).
+
+Deliberately not here: cross-case lines (already written in the articles' words, one per
+place), flagged sentences (no support is claimed for them), and choosing between quotes
+that disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from rag.citations import FLAG, NUMBER_FLAG, bigrams, figures
+from rag.text import sentence_spans
+
+CLAIM_COVERAGE = 0.6  # share of the claim's character pairs the clause must hold
+CLAIM_SHARE_MAX = 0.6  # a clause this much made of the claim's own pairs adds nothing
+MAX_CLAUSES = 2
+_CLAUSE = re.compile(r"[^，,；;。！？!?：:\n【】（）() \u3000]+")
+_SENTENCE_END = re.compile(r"[。！？!?\n【】（）()]")  # a run of clauses does not cross these
+_MARKS_AT_END = re.compile(r"((?:\[\d+\])+)([。！？；;，,]?\s*)$")
+_MARK_NUMBER = re.compile(r"\[(\d+)\]")
+_SUPPORT = re.compile(r"（原文：[^（）\n]*）(?=\[\d+\])")
+_OPENING, _CLOSING = "“‘《", "”’》"
+
+
+def _clauses(quote: str) -> list[tuple[int, int]]:
+    """(start, end) of each clause of ``quote``, spaces and dangling quote marks trimmed off."""
+    spans = []
+    for m in _CLAUSE.finditer(quote):
+        start, end = m.start(), m.end()
+        while start < end and (quote[start].isspace() or quote[start] in _CLOSING):
+            start += 1
+        while end > start and (quote[end - 1].isspace() or quote[end - 1] in _OPENING):
+            end -= 1
+        if start < end:
+            spans.append((start, end))
+    return spans
+
+
+def supporting_span(claim: str, quote: str, question: str) -> tuple[int, int] | None:
+    """(start, end) in ``quote`` of the one or two clauses of a sentence ``claim`` was taken from, or None."""
+    claim_pairs = set(bigrams(claim))
+    if len(claim_pairs) < 2:
+        return None
+    asked = set(bigrams(question)) - claim_pairs
+    wanted = figures(claim)
+    clauses = _clauses(quote)
+    best: tuple[tuple[float, int, int, int], tuple[int, int]] | None = None
+    for width in range(1, MAX_CLAUSES + 1):
+        for i in range(len(clauses) - width + 1):
+            start, end = clauses[i][0], clauses[i + width - 1][1]
+            if width > 1 and _SENTENCE_END.search(quote, clauses[i][1], clauses[i + 1][0]):
+                continue  # within one sentence, outside brackets
+            pairs = set(bigrams(quote[start:end]))
+            coverage = len(pairs & claim_pairs) / len(claim_pairs)
+            if coverage < CLAIM_COVERAGE or wanted - figures(quote[start:end]):
+                continue
+            if len(pairs & claim_pairs) >= CLAIM_SHARE_MAX * len(pairs):
+                continue  # the claim restates this run: nothing to add
+            if not pairs & asked or (width > 1 and any(not set(bigrams(quote[s:e])) & (claim_pairs | asked)
+                                                       for s, e in clauses[i:i + width])):
+                continue  # it must hold what was asked, and every clause of the run must hold something
+            key = (coverage, -width, len(pairs & asked), -(end - start))
+            if best is None or key > best[0]:
+                best = (key, (start, end))
+    return best[1] if best else None
+
+
+def add_support(text: str, quotes: Mapping[int, str], question: str) -> str:
+    """``text`` (a parsed answer, marks as ``[n]``) with each cited claim's clause before its marks."""
+    pieces: list[str] = []
+    last = 0
+    for s, e in sentence_spans(text):
+        sentence = text[s:e]
+        pieces.append(text[last:s])
+        last = e
+        pieces.append(_supported(sentence, quotes, question))
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _supported(sentence: str, quotes: Mapping[int, str], question: str) -> str:
+    marks = _MARKS_AT_END.search(sentence)
+    if marks is None or FLAG in sentence or NUMBER_FLAG in sentence or "（原文：" in sentence:
+        return sentence
+    claim = _MARK_NUMBER.sub("", sentence[:marks.start()]).rstrip("。！？；;，, ")
+    best: tuple[float, str] | None = None
+    for n in (int(x) for x in _MARK_NUMBER.findall(marks.group(1))):
+        if n not in quotes or (span := supporting_span(claim, quotes[n], question)) is None:
+            continue
+        clause = quotes[n][span[0]:span[1]]
+        coverage = sum(p in set(bigrams(clause)) for p in set(bigrams(claim)))
+        if best is None or coverage > best[0]:
+            best = (coverage, clause)
+    if best is None:
+        return sentence
+    return f"{sentence[:marks.start()]}（原文：{best[1]}）{sentence[marks.start():]}"
+
+
+def strip_support(text: str) -> str:
+    """The answer in the model's own words: ``add_support``'s clauses taken out."""
+    return _SUPPORT.sub("", text)
