@@ -98,7 +98,7 @@ def _supported(sentence: str, quotes: Mapping[int, str], question: str) -> str:
     if marks is None or FLAG in sentence or NUMBER_FLAG in sentence or "（原文：" in sentence:
         return sentence
     claim = _MARK_NUMBER.sub("", sentence[:marks.start()]).rstrip("。！？；;，, ")
-    best: tuple[float, str] | None = None
+    best: tuple[int, str] | None = None  # (claim pairs the clause holds, clause)
     for n in (int(x) for x in _MARK_NUMBER.findall(marks.group(1))):
         if n not in quotes or (span := supporting_span(claim, quotes[n], question)) is None:
             continue
