@@ -11,7 +11,8 @@ The clause is found, not generated: a run of one or two clauses of a cited quote
 it states, holds words of the question the claim leaves out, and adds words of its own
 (a sentence that already restates its clause gets nothing). It is an exact slice of the
 quote, so it is as verbatim as the quote is. ``strip_support`` gives back the model's own
-words (the evaluation scores those too).
+words (the evaluation scores those too); ``support_spans`` finds the clauses (the chat sets
+them apart).
 
 Deliberately not here: cross-case lines (already written in the articles' words, one per
 place), flagged sentences (no support is claimed for them), and choosing between quotes
@@ -109,6 +110,11 @@ def _supported(sentence: str, quotes: Mapping[int, str], question: str) -> str:
     if best is None:
         return sentence
     return f"{sentence[:marks.start()]}（原文：{best[1]}）{sentence[marks.start():]}"
+
+
+def support_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each "（原文：…）" ``add_support`` put in ``text`` (for showing it apart)."""
+    return [m.span() for m in _SUPPORT.finditer(text)]
 
 
 def strip_support(text: str) -> str:

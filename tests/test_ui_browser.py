@@ -274,7 +274,7 @@ def test_scanned_pdf_upload_cites_its_page_and_shows_that_page(page, tmp_path):
 
 def test_local_model_streams_an_answer(page):
     page.get_by_label(re.compile("本地模型")).check()
-    page.fill("#question textarea", "乐山市选派了多少名党建指导员？")
+    page.fill("#question textarea", "乐山市从机关事业单位选派了多少名党建指导员？")
     page.press("#question textarea", "Enter")
     turn = page.locator("#chat .turn").last
     turn.locator(".ev").first.wait_for(timeout=60_000)
@@ -284,6 +284,13 @@ def test_local_model_streams_an_answer(page):
     turn.locator(".foot").wait_for(timeout=180_000)
     assert "local:" in turn.locator(".foot").inner_text()
     assert turn.locator(".answer").inner_text().strip()
+    # the 0.5B answers "807名…[1]"; the clause of its quote it came from is shown apart, verbatim
+    clause = turn.locator(".answer .support")
+    assert clause.count() == 1, turn.locator(".answer").inner_text()
+    words = clause.inner_text().removeprefix("（原文：").removesuffix("）")
+    assert "807名党建指导员" in words
+    assert any(words in turn.locator(".ev blockquote").nth(i).inner_text()
+               for i in range(turn.locator(".ev blockquote").count()))
     page.screenshot(path=str(ARTIFACTS / "chat_local_answer.png"), full_page=True)
 
 

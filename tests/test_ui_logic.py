@@ -42,6 +42,15 @@ def test_only_shown_evidence_numbers_become_links():
     assert "t9-e3" not in out and "另见[3]" in out
 
 
+def test_the_added_clause_is_set_apart_as_the_articles_words_and_stays_escaped():
+    text = "807名（原文：选派807名党建指导员担任“红色向导”<i>）[1]。"
+    out = answer_html(text, "t9", known=[1])
+    assert '<span class="support"' in out and "（原文：选派807名党建指导员担任“红色向导”&lt;i&gt;）</span>" in out
+    assert out.index("</span>") < out.index('data-target="t9-e1"')  # the mark follows the clause
+    not_before_a_mark = answer_html("807名（原文：选派807名）。[1]", "t9", known=[1])
+    assert '<span class="support"' not in not_before_a_mark
+
+
 def test_source_window_highlights_exactly_the_span():
     text = "甲" * 3000 + "乐山选派807名党建指导员" + "乙" * 3000
     start = 3000

@@ -21,6 +21,7 @@ from typing import Any
 
 from rag.cases import NO_REGION, CaseReport, province_of
 from rag.compose import regions_text
+from rag.support import support_spans
 from rag.types import Answer, Citation, Document
 
 SOURCE_WINDOW_CHARS = 1500  # article text shown on each side of a quoted span
@@ -66,6 +67,7 @@ CHAT_CSS = """
 .turn .answer { white-space: pre-wrap; line-height: 1.7; }
 .turn .answer.refused { color: #7c2d12; }
 .turn a.cite { color: #b91c1c; font-weight: 600; text-decoration: none; cursor: pointer; }
+.turn .support { color: #1e3a8a; background: #eff6ff; border-radius: 4px; padding: 0 2px; }
 .turn .ev-title { font-weight: 600; margin-top: 8px; color: #374151; }
 .turn .ev { border-left: 3px solid #d1d5db; padding: 4px 8px; margin: 6px 0; }
 .turn .ev.flash { border-left-color: #b91c1c; background: #fef2f2; }
@@ -134,15 +136,18 @@ def source_window(text: str, start: int, end: int, width: int = SOURCE_WINDOW_CH
 
 
 def answer_html(text: str, uid: str, known: Sequence[int]) -> str:
-    """Escaped answer text with each known ``[n]`` turned into a link to evidence item n."""
-    segments: list[tuple[str, int | None]] = []
+    """Escaped answer text with each known ``[n]`` turned into a link to evidence item n, and each
+    clause ``rag.support`` added ("（原文：…）") set apart as the article's words."""
+    segments: list[tuple[str, int | None, bool]] = []
     pos = 0
-    for m in _MARK.finditer(text):
-        n = int(m.group(1))
-        if n in known:
-            segments += [(text[pos:m.start()], None), ("", n)]
-            pos = m.end()
-    segments.append((text[pos:], None))
+    clauses = support_spans(text)
+    cuts = sorted([(m.start(), m.end(), int(m.group(1))) for m in _MARK.finditer(text) if int(m.group(1)) in known]
+                  + [(start, end, None) for start, end in clauses])
+    for start, end, n in cuts:
+        segments.append((text[pos:start], None, False))
+        segments.append(("", n, False) if n is not None else (text[start:end], None, True))
+        pos = end
+    segments.append((text[pos:], None, False))
     return _macros().answer(segments, uid)
 
 
