@@ -182,8 +182,8 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
     timer.mark("generate")
     raw = texts[0] if split is None else join_part_answers(texts, [call.quotes for call in calls])
     shown = [c for call in calls for c in call.quotes]
-    contradicted = lambda: _refusal_contradicted(kb, base, picked, shown)  # noqa: E731
-    yield _final(kb, _from_model(raw, base, picked, contradicted, split, support=not calls[0].by_case), timer)
+    yield _final(kb, _from_model(raw, base, picked, lambda: _refusal_contradicted(kb, base, picked, shown), split,
+                                 support=not calls[0].by_case), timer)
 
 
 def _refusal_contradicted(kb: KnowledgeBase, base: Answer, picked: list[Evidence], shown: list[Citation]) -> bool:
@@ -228,7 +228,8 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: Ca
     With ``support``, each cited claim gets the clause of its quote it was taken from (``rag.support``).
     """
     evidence = base.evidence
-    parsed = parse_answer(raw, {c.n: c.quote for c in evidence})
+    quotes = {c.n: c.quote for c in evidence}
+    parsed = parse_answer(raw, quotes)
     if is_refusal(raw):
         if contradicted():  # show the evidence rather than a refusal it contradicts
             return _evidence_answer(base, "模型未能从资料中作答，但资料与问题高度相关，以下为根据原文摘录整理的答案。",
@@ -244,8 +245,7 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: Ca
                                 split, "unsupported_numbers")
     by_n = {c.n: c for c in evidence}
     cited = tuple(by_n[n] for n in sorted(parsed.cited))
-    text = add_support(parsed.text, {c.n: c.quote for c in evidence}, base.standalone_question) if support \
-        else parsed.text
+    text = add_support(parsed.text, quotes, base.standalone_question) if support else parsed.text
     answer = replace(base, text=text, citations=cited, flagged=parsed.flagged, answered_by="model")
     return complete_parts(answer, split) if split is not None else answer
 

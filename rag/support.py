@@ -54,6 +54,12 @@ def _clauses(quote: str) -> list[tuple[int, int]]:
 
 def supporting_span(claim: str, quote: str, question: str) -> tuple[int, int] | None:
     """(start, end) in ``quote`` of the one or two clauses of a sentence ``claim`` was taken from, or None."""
+    found = _best_clause(claim, quote, question)
+    return found[1] if found else None
+
+
+def _best_clause(claim: str, quote: str, question: str) -> tuple[float, tuple[int, int]] | None:
+    """(share of the claim's pairs it holds, (start, end)) of ``supporting_span``'s clause, or None."""
     claim_pairs = set(bigrams(claim))
     if len(claim_pairs) < 2:
         return None
@@ -78,7 +84,7 @@ def supporting_span(claim: str, quote: str, question: str) -> tuple[int, int] | 
             key = (coverage, -width, len(pairs & asked), -(end - start))
             if best is None or key > best[0]:
                 best = (key, (start, end))
-    return best[1] if best else None
+    return (best[0][0], best[1]) if best else None
 
 
 def add_support(text: str, quotes: Mapping[int, str], question: str) -> str:
@@ -99,14 +105,13 @@ def _supported(sentence: str, quotes: Mapping[int, str], question: str) -> str:
     if marks is None or FLAG in sentence or NUMBER_FLAG in sentence or "（原文：" in sentence:
         return sentence
     claim = _MARK_NUMBER.sub("", sentence[:marks.start()]).rstrip("。！？；;，, ")
-    best: tuple[int, str] | None = None  # (claim pairs the clause holds, clause)
+    best: tuple[float, str] | None = None  # (share of the claim's pairs the clause holds, clause)
     for n in (int(x) for x in _MARK_NUMBER.findall(marks.group(1))):
-        if n not in quotes or (span := supporting_span(claim, quotes[n], question)) is None:
+        if n not in quotes or (found := _best_clause(claim, quotes[n], question)) is None:
             continue
-        clause = quotes[n][span[0]:span[1]]
-        coverage = sum(p in set(bigrams(clause)) for p in set(bigrams(claim)))
+        coverage, (start, end) = found
         if best is None or coverage > best[0]:
-            best = (coverage, clause)
+            best = (coverage, quotes[n][start:end])
     if best is None:
         return sentence
     return f"{sentence[:marks.start()]}（原文：{best[1]}）{sentence[marks.start():]}"
