@@ -47,6 +47,8 @@ def test_the_added_clause_is_set_apart_as_the_articles_words_and_stays_escaped()
     out = answer_html(text, "t9", known=[1])
     assert '<span class="support"' in out and "（原文：选派807名党建指导员担任“红色向导”&lt;i&gt;）</span>" in out
     assert out.index("</span>") < out.index('data-target="t9-e1"')  # the mark follows the clause
+    inner = answer_html("5项（原文：见附表[2]共5项）[1]", "t9", known=[1, 2])
+    assert "（原文：见附表[2]共5项）</span>" in inner and 't9-e2' not in inner and inner.count("共5项") == 1
     not_before_a_mark = answer_html("807名（原文：选派807名）。[1]", "t9", known=[1])
     assert '<span class="support"' not in not_before_a_mark
 

@@ -141,8 +141,9 @@ def answer_html(text: str, uid: str, known: Sequence[int]) -> str:
     segments: list[tuple[str, int | None, bool]] = []
     pos = 0
     clauses = support_spans(text)
-    cuts = sorted([(m.start(), m.end(), int(m.group(1))) for m in _MARK.finditer(text) if int(m.group(1)) in known]
-                  + [(start, end, None) for start, end in clauses])
+    marks = [(m.start(), m.end(), n) for m in _MARK.finditer(text) if (n := int(m.group(1))) in known
+             and not any(start <= m.start() < end for start, end in clauses)]  # "[2]" in an article's words is text
+    cuts = sorted(marks + [(start, end, None) for start, end in clauses])
     for start, end, n in cuts:
         segments.append((text[pos:start], None, False))
         segments.append(("", n, False) if n is not None else (text[start:end], None, True))
