@@ -180,7 +180,10 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
         yield _final(kb, _evidence_answer(base, failed, split, "failed"), timer)
         return
     timer.mark("generate")
-    raw = texts[0] if split is None else join_part_answers(texts, [call.quotes for call in calls])
+    if split is None:
+        raw = texts[0]
+    else:
+        raw = join_part_answers(texts, [call.quotes for call in calls], [call.question for call in calls])
     shown = [c for call in calls for c in call.quotes]
     yield _final(kb, _from_model(raw, base, picked, lambda: _refusal_contradicted(kb, base, picked, shown), split,
                                  support=not calls[0].by_case), timer)

@@ -5,7 +5,8 @@ the parts' quotes (``rag.evidence.select_part_evidence``); a part is answerable 
 articles cover its place and its best quote is not weak. The model answers each part
 on its own (``rag.chain``); ``join_part_answers`` puts those answers together, giving an
 unmarked sentence its part's mark only when its figures (or most of its words) are in
-the part's quote, and ``complete_parts`` adds each part the model left out or refused:
+the part's quote and leaving out an answer that speaks of another part ("…男子500米金牌" for
+the 女子 part), and ``complete_parts`` adds each part the model left out or refused:
 the part's best quote, or 资料中没有找到 for a part the articles do not answer.
 
 Deliberately not here: splitting the question (``rag.parts``), the model call (``rag.chain``).
@@ -13,6 +14,7 @@ Deliberately not here: splitting the question (``rag.parts``), the model call (`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -21,8 +23,10 @@ from rag.compose import missing_part_text, part_topic
 from rag.evidence import PartEvidence, select_part_evidence
 from rag.keyword import tokenize
 from rag.knowledge import KnowledgeBase
+from rag.parts import distinct_words, part_words
 from rag.refusal import is_refusal, is_weak, missing_regions
 from rag.retrieval import search
+from rag.support import strip_support
 from rag.text import sentence_spans
 from rag.types import Answer, Citation, SearchHit, SearchResult
 
@@ -71,15 +75,35 @@ def complete_parts(answer: Answer, split: PartSplit) -> Answer:
                    notice=notice, fallback="missing_parts" if extra else answer.fallback)
 
 
-def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]) -> str:
+def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]], parts: Sequence[str]) -> str:
     """The model's answers to the parts, one per line, each unmarked sentence marked with its part's quote.
 
-    A part the model refused is left out (``complete_parts`` then adds its best quote); when
-    every part was refused, the first refusal stands for the whole answer.
+    A part the model refused, or answered about another part, is left out (``complete_parts``
+    then adds its best quote); when every part was refused, the first refusal stands for the
+    whole answer.
     """
-    kept = [mark_part(text, part_quotes).strip() for text, part_quotes in zip(texts, quotes, strict=True)
-            if not is_refusal(text)]
+    words = part_words(parts)
+    kept = []
+    for i, (text, part_quotes) in enumerate(zip(texts, quotes, strict=True)):
+        marked = mark_part(text, part_quotes).strip()
+        if not is_refusal(text) and not _about_another_part(marked, part_quotes, words, i):
+            kept.append(marked)
     return "\n".join(kept) if kept else (texts[0] if texts else "")
+
+
+def _about_another_part(text: str, quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> bool:
+    """The answer to part ``i`` speaks of what tells another part apart and not of its own: "武大靖…男子500米金牌"
+    for the 女子 part. Read in the answer, else in the quotes it cites (with their titles)."""
+    own = distinct_words(words, i)
+    other = set().union(*(distinct_words(words, j) for j in range(len(words)) if j != i))
+    if not own or not other:
+        return False
+    said = set(tokenize(strip_support(text)))
+    if said & own or said & other:
+        return not said & own
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+    read = set(tokenize(" ".join(c.title + c.quote for c in quotes if c.n in cited)))
+    return bool(read & other) and not read & own
 
 
 def mark_part(text: str, quotes: Sequence[Citation]) -> str:

@@ -10,7 +10,10 @@ whole question is not lost, and checks that every part is answered.
 
 The items must be alike so that "党建和业务如何融合？" (one question about two
 things) stays whole: without 分别/各自, both sides of the 和 must be places, years,
-《titles》 or named entities (jieba's nr/ns/nt/nz tags).
+《titles》 or named entities (jieba's nr/ns/nt/nz tags), or two attributes of one thing
+asked at the very end ("《踏冰逐梦》的主演和导演是谁？"). Two like words that share a character
+("澳网男单和女单冠军分别…", "中国和美国经济分别…") share what stands before the first and
+after the second. Set phrases ("国家和地区") are not split.
 
 Deliberately not here: retrieval and answering (``rag.chain``, ``rag.evidence``).
 """
@@ -24,9 +27,12 @@ from functools import lru_cache
 
 from rag.citations import content_chars
 from rag.keyword import tokenize
+from rag.part_words import NAMED, attribute_pair, latin_names, posseg, rest_of_name, word_pair
 from rag.regions import load_gazetteer
 
 _CONJUNCTIONS = ("以及", "和", "与", "及", "、", "跟", "同")
+_SET_PHRASE = re.compile(r"国家和地区|党和国家|党和政府|党和人民")  # set phrases, not two items
+_KEPT = "\ue000"  # stands for the 和 of a set phrase while the question is split
 _EACH = re.compile(r"分别|各自")
 # A bare 各 before the verb it distributes ("梅西和C罗各进了几个球") is read as 分别 (jieba would join it
 # to the name before it: "罗各"); not the determiner of 各地/各级/各部门.
@@ -35,12 +41,13 @@ _BARE_EACH = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z0-9》”])各(?=[是有为在
 _QUESTION_END = re.compile(r"(?<=[？?])")
 _DEPENDENT_START = re.compile(r"^(?:这|那|其|它|他|她|该|此|为什么|为何|怎么|如何|呢)")
 _MIN_QUESTION_CHARS = 6
-_YEAR = re.compile(r"\d{4}年(?:度)?|\d{1,2}月份?")
+# a year, also a bare one coordinated with another ("2022和2023年", "EMNLP2022和2023的举办地")
+_YEAR = re.compile(r"\d{4}年(?:度)?|\d{1,2}月份?"
+                   r"|(?:19|20)\d\d(?=[和与及、](?:19|20)\d\d)|(?<=[和与及、])(?:19|20)\d\d(?!\d)")
 _TITLE = re.compile(r"《[^《》]{1,30}》")
 _LEAD_OF_ITEM = re.compile(r"(?:^|(?<=[，,：:]))[^，,。？?的和与及、\s在对]{1,6}$")
 _REST_OF_ITEM = re.compile(r"[^，,。？?的和与及、\s]{1,5}?(?=分别|各自)")
 _MEASURE_HEAD = re.compile(r"(?:率|量|额|数|值|比例|比重|占比|价格|规模|人次)$")
-_NAMED = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "eng"}
 # "A和B分别被罚或计划投资多少钱": one predicate per item, in order, before the question word.
 _ALTERNATIVE = re.compile(r"或者|或|、")
 _ASKING = re.compile(r"多少|几|什么|哪|谁|怎|如何|是否|何时")
@@ -68,17 +75,6 @@ def distinct_words(words: Sequence[set[str]], i: int) -> set[str]:
     return words[i] - set().union(*(w for j, w in enumerate(words) if j != i))
 
 
-def _posseg(question: str) -> list[tuple[int, int, str, str]]:
-    """(start, end, word, flag) of jieba's part-of-speech tokens."""
-    import jieba.posseg as pseg
-
-    out, pos = [], 0
-    for token in pseg.lcut(question):
-        out.append((pos, pos + len(token.word), token.word, token.flag))
-        pos += len(token.word)
-    return out
-
-
 @lru_cache(maxsize=256)
 def question_parts(question: str) -> tuple[str, ...]:
     """One question per coordinated item (or per whole question of a message that asks several),
@@ -87,25 +83,41 @@ def question_parts(question: str) -> tuple[str, ...]:
     whole = _whole_questions(q)
     if whole:
         return whole
+    masked = _SET_PHRASE.sub(lambda m: m.group().replace("和", _KEPT), q)  # "国家和地区" is one thing
+    return tuple(part.replace(_KEPT, "和") for part in _coordination_parts(masked))
+
+
+def _coordination_parts(q: str) -> tuple[str, ...]:
     if not any(c in q for c in _CONJUNCTIONS):
         return ()  # nothing is coordinated: no need for jieba's part-of-speech model (~1 s to load)
     q = _BARE_EACH.sub("分别", q, count=1) if not _EACH.search(q) else q
     each = _EACH.search(q)
-    items = _coordinated_items(q, each is not None)
-    if items and (each is None or not re.search(r"\d", _shared_tail(q, items, each))):
+    pair = word_pair(q[:each.start()]) if each else attribute_pair(q)
+    word_level = [_Item(a, b, "word") for a, b in pair]
+    items = word_level or _coordinated_items(q, each is not None)
+    if items and (each is None or word_level or not re.search(r"\d", _shared_tail(q, items, each))):
         head, after = q[:items[0].start], _EACH.search(q, items[-1].end)
+        if each is not None and each.end() <= items[0].start:  # "分别有多少个…参加了A和B": 分别 goes
+            head = head[:each.start()] + head[each.end():]
         if after is None:
             tails = [q[items[-1].end:]] * len(items)
         else:  # what lies before 分别 is shared ("的营收"); what follows it may be one predicate per item
             shared = q[items[-1].end:after.start()]
             tails = [shared + t for t in _paired_predicates(q[after.end():], len(items))]
-        parts = [f"{head}{q[i.start:i.end]}{t}" for i, t in zip(items, tails, strict=True)]
+        parts = [f"{head}{q[i.start:i.end]}{_own_tail(q[i.start:i.end], t)}" for i, t in zip(items, tails, strict=True)]
     elif each is not None:  # "上海2021年的GDP和2022年中国研发经费总投入分别是多少": whole phrases
         parts = _phrase_parts(q, each)
     else:
         return ()
     unique = tuple(dict.fromkeys(parts))
     return unique if 2 <= len(unique) <= MAX_PARTS else ()
+
+
+def _own_tail(item: str, tail: str) -> str:
+    """``tail`` without its leading "的X" when the item already ends in X: "中超2022赛季开赛时间" and
+    "新冠实施乙类乙管" share "的时间", which only the second lacks."""
+    shared = re.match(r"的([\u4e00-\u9fffA-Za-z0-9]+?)(?=分别|各自|是|有|为|在|[？?，,]|$)", tail)
+    return tail[shared.end():] if shared and item.endswith(shared.group(1)) else tail
 
 
 def _paired_predicates(tail: str, n: int) -> list[str]:
@@ -152,7 +164,7 @@ def _phrase_parts(q: str, each: re.Match[str]) -> list[str]:
     """
     start = max(q.rfind(mark, 0, each.start()) for mark in "，,：:；;") + 1
     body, tail = q[start:each.start()], q[each.end():]
-    cuts = [(s, e) for s, e, word, flag in _posseg(body) if word in _CONJUNCTIONS and (flag == "c" or word == "、")]
+    cuts = [(s, e) for s, e, word, flag in posseg(body) if word in _CONJUNCTIONS and (flag == "c" or word == "、")]
     if not cuts:  # jieba joined the conjunction to a name ("特斯拉和蔚来" → 和蔚/来): cut at the character
         cuts = [m.span() for m in re.finditer(r"[和与、]", body)]
     bounds = [0, *[x for cut in cuts for x in cut], len(body)]
@@ -166,7 +178,7 @@ def _phrase_parts(q: str, each: re.Match[str]) -> list[str]:
         return []  # "非公企业、社会组织党组织覆盖率": the 覆盖率 of both
     if "的" in last:
         d = last.index("的")
-        shared, head_word = last[d:], _posseg(last[d:])[-1][2]
+        shared, head_word = last[d:], posseg(last[d:])[-1][2]
         pieces = [p + shared if "的" not in p and len(p) <= d + 2 and head_word not in p else p
                   for p in pieces[:-1]] + [last]
     tails = _paired_predicates(tail, len(pieces))
@@ -196,6 +208,9 @@ def _coordinated_items(q: str, each: bool) -> list[_Item]:
     if rest:  # "上饶" + "经开区" (jieba: 经/p 开区/ns) up to 分别
         last = best[-1]
         best[-1] = _Item(last.start, rest.end(), last.kind, last.tokens + 1)
+    elif best[-1].end - best[-1].start == 1:  # "英" + "伟达" (jieba: 和英 → 和/英/伟达), "吴" + "易昺"
+        last, end = best[-1], rest_of_name(q, best[-1].end)
+        best[-1] = _Item(last.start, end, last.kind, last.tokens + 1)
     if any(i.kind == "noun" for i in best) and not q[best[-1].start:best[-1].end].startswith(_places(q)):
         counts = {i.tokens for i in best}
         if max(counts) - min(counts) > 1:
@@ -222,36 +237,24 @@ def _typed_spans(q: str, each: bool) -> list[_Item]:
         if not any(start < t.end and t.start < end for t in taken):
             taken.append(_Item(start, end, kind))
 
-    tokens = _latin_names(_posseg(q))
+    tokens = latin_names(posseg(q))
     for m in _TITLE.finditer(q):
         add(m.start(), m.end(), "title")
     for m in _YEAR.finditer(q):
         add(m.start(), m.end(), "year")
     for pos, alias, _ in load_gazetteer().mentions(q):
-        if not any(s <= pos and pos + len(alias) <= e and e - s > len(alias) and f in _NAMED - {"ns"}
+        if not any(s <= pos and pos + len(alias) <= e and e - s > len(alias) and f in NAMED - {"ns"}
                    for s, e, _, f in tokens):  # "阿里" in 阿里巴巴 is a company, not 阿里地区
             add(pos, pos + len(alias), "place")
     for start, end, word, flag in tokens:
         if word in _CONJUNCTIONS or not re.search(r"[\u4e00-\u9fffA-Za-z]", word):
             continue
-        if flag in _NAMED:
+        if flag in NAMED:
             add(start, end, "named")
         elif each and (flag.startswith(("n", "j", "v")) or flag in {"t", "b"}):
             add(start, end, "noun")
     taken.sort(key=lambda t: t.start)
     return _merged_nouns(q, taken, each)
-
-
-def _latin_names(tokens: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
-    """Latin letters and the name that follows them as one named token ("C" + "罗" → "C罗")."""
-    out: list[tuple[int, int, str, str]] = []
-    for token in tokens:
-        if out and out[-1][3] == "eng" and out[-1][1] == token[0] and token[3] in _NAMED | {"j", "n"}:
-            start, _, word, _ = out[-1]
-            out[-1] = (start, token[1], word + token[2], "nz")
-            continue
-        out.append(token)
-    return out
 
 
 def _merged_nouns(q: str, items: list[_Item], each: bool) -> list[_Item]:

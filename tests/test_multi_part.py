@@ -51,6 +51,29 @@ from rag.types import Citation
     ("特斯拉和蔚来分别交付了多少辆车？", ("特斯拉交付了多少辆车？", "蔚来交付了多少辆车？")),
     # a message of two whole questions
     ("知网垄断被罚多少钱？台积电美国新厂计划投资多少钱？", ("知网垄断被罚多少钱？", "台积电美国新厂计划投资多少钱？")),
+    # two like words whose shared words stand before the first and after the second (RGB's integration set)
+    ("2022年澳网男单和女单冠军分别是谁？", ("2022年澳网男单冠军是谁？", "2022年澳网女单冠军是谁？")),
+    ("2021年中国和美国经济分别增长了多少？", ("2021年中国经济增长了多少？", "2021年美国经济增长了多少？")),
+    ("北京冬奥会女子和男子500米速度滑冰金牌分别是谁",
+     ("北京冬奥会女子500米速度滑冰金牌是谁", "北京冬奥会男子500米速度滑冰金牌是谁")),
+    ("2022年卡塔尔世界杯冠军和亚军分别是谁", ("2022年卡塔尔世界杯冠军是谁", "2022年卡塔尔世界杯亚军是谁")),
+    ("兴达公司和中圣科技分别是如何依靠党员推动技术创新的？",  # unlike words: whole names, as before
+     ("兴达公司是如何依靠党员推动技术创新的？", "中圣科技是如何依靠党员推动技术创新的？")),
+    # a name jieba cut after its first character (和英/伟达, 吴/易/昺); a year written onto Latin letters
+    ("英特尔和英伟达全年营收", ("英特尔全年营收", "英伟达全年营收")),
+    ("张之臻和吴易昺的成绩？", ("张之臻的成绩？", "吴易昺的成绩？")),
+    ("CBA和NBA2021-2022赛季总冠军", ("CBA2021-2022赛季总冠军", "NBA2021-2022赛季总冠军")),
+    # two attributes of one thing, asked at the end (jieba tags 导演 as a verb); an unequal pair from its 的
+    ("《踏冰逐梦》的主演和导演是谁？", ("《踏冰逐梦》的主演是谁？", "《踏冰逐梦》的导演是谁？")),
+    ("安倍晋三的国葬时间和地点？", ("安倍晋三的国葬时间？", "安倍晋三的国葬地点？")),
+    ("小米13系列手机的发布时间和处理器？", ("小米13系列手机的发布时间？", "小米13系列手机的处理器？")),
+    # a set phrase (国家和地区) is one thing; a 分别 before the items goes
+    ("分别有多少个国家和地区参加了北京冬奥会和杭州亚运会？",
+     ("有多少个国家和地区参加了北京冬奥会？", "有多少个国家和地区参加了杭州亚运会？")),
+    # a bare year coordinated with another; a shared "的时间" the first phrase already ends in
+    ("EMNLP2022和2023的举办地", ("EMNLP2022的举办地", "EMNLP2023的举办地")),
+    ("中超2022赛季开赛时间和新冠实施乙类乙管的时间分别是什么时候？",
+     ("中超2022赛季开赛时间是什么时候？", "新冠实施乙类乙管的时间是什么时候？")),
 ])
 def test_a_question_about_several_like_things_is_split_into_one_question_each(question, parts):
     assert question_parts(question) == parts
@@ -61,7 +84,8 @@ def test_a_question_about_several_like_things_is_split_into_one_question_each(qu
     "上饶经开区是如何推动党建和群团工作融合的？",
     "习近平和拜登会晤讨论了什么",  # one event of two parties
     "自贡市非公企业、社会组织党组织覆盖率分别是多少？",  # the 覆盖率 of both, asked as one (gold set)
-    "2022年卡塔尔世界杯冠军和亚军分别是谁",  # a shared modifier the split would lose
+    "非公企业和社会组织党组织覆盖率分别是多少？",
+    "如何加强党建和业务？",  # a how-question about two things  # unlike words of unlike length: not split word by word
     "上饶经开区单独建立了多少个党支部和联合党支部？",
     "其他地方是怎么选派党建指导员的？",
     "各地是怎么做楼宇党建的？",  # 各 as a determiner
@@ -105,6 +129,19 @@ def test_a_part_the_model_refused_is_completed_from_its_quote(sample_kb):
     assert "关于“自贡选派了多少名党建指导员”，原文：" in answer.text and "72名" in answer.text
     assert "补上原文摘录" in answer.notice
     assert len({c.source for c in answer.citations}) == 2
+
+
+def test_a_part_answered_about_the_other_part_is_replaced_by_its_own_quote(sample_kb):
+    # the 1.5B answered RGB's 女子 part with a 男子 sentence; here the 自贡 part with 乐山's figure
+    model = FakeListChatModel(responses=["乐山市选派807名党建指导员[1]。", "乐山市选派807名党建指导员[2]。"])
+    answer = ask(sample_kb, "乐山和自贡分别选派了多少名党建指导员？", chat_model=model, llm="local")
+    assert answer.answered_by == "model" and answer.fallback == "missing_parts"
+    first, rest = answer.text.split("\n", 1)
+    assert strip_support(first) == "乐山市选派807名党建指导员[1]。" and "807名" not in rest
+    assert rest.startswith("关于“自贡选派了多少名党建指导员”，原文：") and "72名" in rest
+    kept = FakeListChatModel(responses=["乐山市选派807名党建指导员[1]。", "自贡比乐山少，选派72名党建指导员[2]。"])
+    both = ask(sample_kb, "乐山和自贡分别选派了多少名党建指导员？", chat_model=kept, llm="local")
+    assert both.fallback == "" and "自贡比乐山少" in both.text  # names its own part too: kept
 
 
 def test_a_model_refusal_the_strong_evidence_contradicts_gives_the_evidence(sample_kb):

@@ -1,0 +1,113 @@
+"""Words of a question as jieba reads them, and the word pairs ``rag.parts`` splits a question at.
+
+``posseg`` gives each word its offsets and part-of-speech tag. ``word_pair`` finds two like
+words joined by one 和/与/及 whose context is shared ("澳网男单和女单冠军分别…"), ``attribute_pair``
+two attributes of one thing asked at the end ("《踏冰逐梦》的主演和导演是谁？"). ``rest_of_name`` and
+``latin_names`` mend names jieba cut ("和英/伟达", "NBA2021").
+
+Deliberately not here: building the parts' questions (``rag.parts``).
+"""
+
+from __future__ import annotations
+
+import re
+
+WORD_CONJUNCTIONS = ("和", "与", "及")
+NAMED = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "eng"}
+_PURE_QUESTION = re.compile(r"(?:是|有|为)?(?:谁|什么|多少|哪些|哪里|几|何时|什么时候)?[？?]?")
+_HOW = re.compile(r"如何|怎么|怎样|为什么|为何")
+_COUNTED = re.compile(r"(?:多少|几)[个名家项条人所]?$")
+_NAME_PIECES = {"a", "ag", "zg", "z", "b", "g", "y"}  # what jieba leaves of a name it split
+
+
+def posseg(question: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, word, flag) of jieba's part-of-speech tokens."""
+    import jieba.posseg as pseg
+
+    out, pos = [], 0
+    for token in pseg.lcut(question):
+        out.append((pos, pos + len(token.word), token.word, token.flag))
+        pos += len(token.word)
+    return out
+
+
+def word_pair(q: str) -> list[tuple[int, int]]:
+    """Two like words joined by one 和/与/及, with what precedes the first and follows the second
+    shared by both: "澳网男单和女单冠军分别…" (男单, 女单: the 澳网 and 冠军 of both), "中国和美国经济分别…".
+
+    Only with 分别/各自, for two nouns (or two verbs) of the same length that share a character; jieba's noun
+    merging would otherwise make "澳网男单" and "女单冠军" the items and lose the shared words.
+    """
+    tokens = posseg(q)
+    joins = [k for k, (_, _, word, flag) in enumerate(tokens) if word in WORD_CONJUNCTIONS and flag == "c"]
+    if len(joins) != 1 or not 0 < joins[0] < len(tokens) - 1:
+        return []
+    left, right = tokens[joins[0] - 1], tokens[joins[0] + 1]
+    kinds = {_word_kind(left[3]), _word_kind(right[3])}
+    if len(left[2]) != len(right[2]) or len(left[2]) < 2 or len(kinds) != 1 or None in kinds:
+        return []
+    if not set(left[2]) & set(right[2]):  # 男单/女单, 中国/美国; not 公司/中圣 in "兴达公司和中圣科技"
+        return []
+    return [(left[0], left[1]), (right[0], right[1])]
+
+
+def attribute_pair(q: str) -> list[tuple[int, int]]:
+    """Two attributes of one thing asked at the end of the question: "《踏冰逐梦》的主演和导演是谁？",
+    "安倍晋三的国葬时间和地点？" (国葬 shared), "小米13系列手机的发布时间和处理器？" (the whole phrase after 的).
+
+    Only when nothing but the question word follows the second noun, the nouns are not counted
+    ("多少个党支部和联合党支部": one sentence answers both), and an unequal pair starts after a 的.
+    """
+    tokens = posseg(q)
+    joins = [k for k, (_, _, word, flag) in enumerate(tokens) if word in WORD_CONJUNCTIONS and flag == "c"]
+    if len(joins) != 1 or not 0 < joins[0] < len(tokens) - 1:
+        return []
+    left, right = tokens[joins[0] - 1], tokens[joins[0] + 1]
+    if not _PURE_QUESTION.fullmatch(q[right[1]:]) or _COUNTED.search(q[:left[0]]):
+        return []
+    kinds = (_word_kind(left[3]), _word_kind(right[3]))  # jieba tags 导演 and 收入 as verbs
+    if None in kinds or "noun" not in kinds or min(len(left[2]), len(right[2])) < 2 or _HOW.search(q):
+        return []
+    start = left[0]
+    if len(left[2]) != len(right[2]):
+        of = q.rfind("的", max(0, left[0] - 6), left[0])
+        if of < 0:
+            return []
+        start = of + 1
+    return [(start, left[1]), (right[0], right[1])]
+
+
+def _word_kind(flag: str) -> str | None:
+    if flag in NAMED or flag in {"n", "nr", "j"}:
+        return "noun"
+    return "verbal" if flag in {"vn", "v"} else None
+
+
+def rest_of_name(q: str, end: int) -> int:
+    """The end of a name jieba cut after its first character: the tokens that follow it that are
+    no noun, verb, number or question word ("伟达"/a, "易"/a + "昺"/zg)."""
+    for start, stop, _, flag in posseg(q):
+        if start < end:
+            continue
+        if start > end or flag not in _NAME_PIECES:
+            break
+        end = stop
+    return end
+
+
+def latin_names(tokens: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    """Latin letters and the name that follows them as one named token ("C" + "罗" → "C罗"); a year
+    after Latin letters as a token of its own ("NBA2021")."""
+    out: list[tuple[int, int, str, str]] = []
+    for token in tokens:
+        year = re.fullmatch(r"([A-Za-z]+)((?:19|20)\d\d)", token[2]) if token[3] == "eng" else None
+        if year:  # "NBA2021" → "NBA", "2021"
+            cut = token[0] + len(year.group(1))
+            out += [(token[0], cut, year.group(1), "eng"), (cut, token[1], year.group(2), "m")]
+            continue
+        if out and out[-1][3] == "eng" and out[-1][1] == token[0] and token[3] in NAMED | {"j", "n"}:
+            start, _, word, _ = out[-1]
+            out[-1] = (start, token[1], word + token[2], "nz")
+            continue
+        out.append(token)
+    return out
