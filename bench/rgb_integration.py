@@ -6,7 +6,8 @@ same-topic noise. This script writes them in ``rag eval``'s format:
 
 - ``docs/``: per question, up to two passages of each part that hold one of its answers, and
   two noise passages (``rgbint-<hash>.txt``); a part stands in every chosen passage that holds
-  its answer (RGB groups the passages by part, but one passage often names all the answers);
+  its answer (RGB groups the passages by part, but one passage often names all the answers, and
+  a passage chosen for one question may answer another);
 - ``dev.jsonl`` (even RGB ids) and ``check.jsonl`` (odd ids), with RGB's ``answer_spec`` rule
   and ``part_sources`` (per part, the passages any one of which holds it), so ``rag eval``
   reports every needed passage cited.
@@ -53,22 +54,31 @@ def _part_answers(row: dict, k: int) -> list:
     return named if named else row["answer"]
 
 
+def _chosen(row: dict) -> tuple[list[str], list[list]]:
+    """The question's passages (up to ``PER_PART`` per part holding its answer) and each part's answers."""
+    used, answers = [], []
+    for k, passages in enumerate(row["positive"]):
+        chosen = [p for p in passages if _holds(p, _part_answers(row, k))][:PER_PART]
+        if chosen:
+            used += [p for p in chosen if p not in used]
+            answers.append(_part_answers(row, k))
+    return used, answers
+
+
 def build(rows: list[dict], out: Path) -> dict[str, int]:
     docs = out / "docs"
     docs.mkdir(parents=True, exist_ok=True)
+    chosen = {row["id"]: _chosen(row) for row in rows}
+    # a part stands in every chosen passage that holds its answer: whichever part RGB put it under,
+    # and also one chosen for another question ("2022年全国高考报名人数1193万" serves two questions)
+    pool = list(dict.fromkeys(p for used, answers in chosen.values() if len(answers) >= 2 for p in used))
     files = {"dev": [], "check": []}
     for row in rows:
-        used, answers = [], []
-        for k, passages in enumerate(row["positive"]):
-            chosen = [p for p in passages if _holds(p, _part_answers(row, k))][:PER_PART]
-            if chosen:
-                used += [p for p in chosen if p not in used]
-                answers.append(_part_answers(row, k))
-        # a part stands in every chosen passage that holds its answer, whichever group RGB put it in
-        parts = [[_doc_id(p) for p in used if _holds(p, part)] for part in answers]
-        if len(parts) < 2:  # not a multi-document question once its passages are chosen
+        used, answers = chosen[row["id"]]
+        if len(answers) < 2:  # not a multi-document question once its passages are chosen
             continue
-        used += [p for p in row.get("negative", []) if not _holds(p, row["answer"])][:NOISE]
+        parts = [[_doc_id(p) for p in pool if _holds(p, part)] for part in answers]
+        used = used + [p for p in row.get("negative", []) if not _holds(p, row["answer"])][:NOISE]
         for passage in used:
             (docs / f"{_doc_id(passage)}.txt").write_text(passage.strip() + "\n", encoding="utf-8")
         spec = [_alternatives(e) for e in row["answer"]]

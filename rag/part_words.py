@@ -56,7 +56,8 @@ def attribute_pair(q: str) -> list[tuple[int, int]]:
     "安倍晋三的国葬时间和地点？" (国葬 shared), "小米13系列手机的发布时间和处理器？" (the whole phrase after 的).
 
     Only when nothing but the question word follows the second noun, the nouns are not counted
-    ("多少个党支部和联合党支部": one sentence answers both), and an unequal pair starts after a 的.
+    ("多少个党支部和联合党支部": one sentence answers both), and an unequal pair, or one after a verb
+    ("陈凯歌少年时代上映时间和主演"), starts after a 的.
     """
     tokens = posseg(q)
     joins = [k for k, (_, _, word, flag) in enumerate(tokens) if word in WORD_CONJUNCTIONS and flag == "c"]
@@ -69,7 +70,8 @@ def attribute_pair(q: str) -> list[tuple[int, int]]:
     if None in kinds or "noun" not in kinds or min(len(left[2]), len(right[2])) < 2 or _HOW.search(q):
         return []
     start = left[0]
-    if len(left[2]) != len(right[2]):
+    after_verb = joins[0] >= 2 and tokens[joins[0] - 2][3] == "v"  # "上映时间和主演": 上映 is the 时间's only
+    if len(left[2]) != len(right[2]) or after_verb:
         of = q.rfind("的", max(0, left[0] - 6), left[0])
         if of < 0:
             return []

@@ -84,8 +84,9 @@ def test_a_question_about_several_like_things_is_split_into_one_question_each(qu
     "上饶经开区是如何推动党建和群团工作融合的？",
     "习近平和拜登会晤讨论了什么",  # one event of two parties
     "自贡市非公企业、社会组织党组织覆盖率分别是多少？",  # the 覆盖率 of both, asked as one (gold set)
-    "非公企业和社会组织党组织覆盖率分别是多少？",
-    "如何加强党建和业务？",  # a how-question about two things  # unlike words of unlike length: not split word by word
+    "非公企业和社会组织党组织覆盖率分别是多少？",  # unlike words of unlike length: not split word by word
+    "如何加强党建和业务？",  # a how-question about two things
+    "陈凯歌少年时代上映时间和主演",  # 上映 is the 时间's only, and no 的 marks where the pair starts
     "上饶经开区单独建立了多少个党支部和联合党支部？",
     "其他地方是怎么选派党建指导员的？",
     "各地是怎么做楼宇党建的？",  # 各 as a determiner
