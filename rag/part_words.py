@@ -1,8 +1,7 @@
 """Words of a question as jieba reads them, and the word pairs ``rag.parts`` splits a question at.
 
 ``posseg`` gives each word its offsets and part-of-speech tag. ``word_pair`` finds two like
-words joined by one 和/与/及 whose context is shared ("澳网男单和女单冠军分别…"), ``attribute_pair``
-two attributes of one thing asked at the end ("《踏冰逐梦》的主演和导演是谁？"). ``rest_of_name`` and
+words joined by one 和/与/及 whose context is shared ("澳网男单和女单冠军分别…"). ``rest_of_name`` and
 ``latin_names`` mend names jieba cut ("和英/伟达", "NBA2021").
 
 Deliberately not here: building the parts' questions (``rag.parts``).
@@ -14,9 +13,6 @@ import re
 
 WORD_CONJUNCTIONS = ("和", "与", "及")
 NAMED = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "eng"}
-_PURE_QUESTION = re.compile(r"(?:是|有|为)?(?:谁|什么|多少|哪些|哪里|几|何时|什么时候)?[？?]?")
-_HOW = re.compile(r"如何|怎么|怎样|为什么|为何")
-_COUNTED = re.compile(r"(?:多少|几)[个名家项条人所]?$")
 _NAME_PIECES = {"a", "ag", "zg", "z", "b", "g", "y"}  # what jieba leaves of a name it split
 
 
@@ -49,34 +45,6 @@ def word_pair(q: str) -> list[tuple[int, int]]:
     if not set(left[2]) & set(right[2]):  # 男单/女单, 中国/美国; not 公司/中圣 in "兴达公司和中圣科技"
         return []
     return [(left[0], left[1]), (right[0], right[1])]
-
-
-def attribute_pair(q: str) -> list[tuple[int, int]]:
-    """Two attributes of one thing asked at the end of the question: "《踏冰逐梦》的主演和导演是谁？",
-    "安倍晋三的国葬时间和地点？" (国葬 shared), "小米13系列手机的发布时间和处理器？" (the whole phrase after 的).
-
-    Only when nothing but the question word follows the second noun, the nouns are not counted
-    ("多少个党支部和联合党支部": one sentence answers both), and an unequal pair, or one after a verb
-    ("陈凯歌少年时代上映时间和主演"), starts after a 的.
-    """
-    tokens = posseg(q)
-    joins = [k for k, (_, _, word, flag) in enumerate(tokens) if word in WORD_CONJUNCTIONS and flag == "c"]
-    if len(joins) != 1 or not 0 < joins[0] < len(tokens) - 1:
-        return []
-    left, right = tokens[joins[0] - 1], tokens[joins[0] + 1]
-    if not _PURE_QUESTION.fullmatch(q[right[1]:]) or _COUNTED.search(q[:left[0]]):
-        return []
-    kinds = (_word_kind(left[3]), _word_kind(right[3]))  # jieba tags 导演 and 收入 as verbs
-    if None in kinds or "noun" not in kinds or min(len(left[2]), len(right[2])) < 2 or _HOW.search(q):
-        return []
-    start = left[0]
-    after_verb = joins[0] >= 2 and tokens[joins[0] - 2][3] == "v"  # "上映时间和主演": 上映 is the 时间's only
-    if len(left[2]) != len(right[2]) or after_verb:
-        of = q.rfind("的", max(0, left[0] - 6), left[0])
-        if of < 0:
-            return []
-        start = of + 1
-    return [(start, left[1]), (right[0], right[1])]
 
 
 def _word_kind(flag: str) -> str | None:

@@ -10,8 +10,7 @@ whole question is not lost, and checks that every part is answered.
 
 The items must be alike so that "党建和业务如何融合？" (one question about two
 things) stays whole: without 分别/各自, both sides of the 和 must be places, years,
-《titles》 or named entities (jieba's nr/ns/nt/nz tags), or two attributes of one thing
-asked at the very end ("《踏冰逐梦》的主演和导演是谁？"). Two like words that share a character
+《titles》 or named entities (jieba's nr/ns/nt/nz tags). Two like words that share a character
 ("澳网男单和女单冠军分别…", "中国和美国经济分别…") share what stands before the first and
 after the second. Set phrases ("国家和地区") are not split.
 
@@ -27,7 +26,7 @@ from functools import lru_cache
 
 from rag.citations import content_chars
 from rag.keyword import tokenize
-from rag.part_words import NAMED, attribute_pair, latin_names, posseg, rest_of_name, word_pair
+from rag.part_words import NAMED, latin_names, posseg, rest_of_name, word_pair
 from rag.regions import load_gazetteer
 
 _CONJUNCTIONS = ("以及", "和", "与", "及", "、", "跟", "同")
@@ -92,7 +91,7 @@ def _coordination_parts(q: str) -> tuple[str, ...]:
         return ()  # nothing is coordinated: no need for jieba's part-of-speech model (~1 s to load)
     q = _BARE_EACH.sub("分别", q, count=1) if not _EACH.search(q) else q
     each = _EACH.search(q)
-    pair = word_pair(q[:each.start()]) if each else attribute_pair(q)
+    pair = word_pair(q[:each.start()]) if each else []
     word_level = [_Item(a, b, "word") for a, b in pair]
     items = word_level or _coordinated_items(q, each is not None)
     if items and (each is None or word_level or not re.search(r"\d", _shared_tail(q, items, each))):
