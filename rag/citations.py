@@ -56,8 +56,7 @@ def _replace_marks(text: str, valid: set[int], cited: list[int], dropped: list[i
     """Rewrite every mark as ``[n][m]`` keeping only valid numbers; record used and invented ones."""
     def repl(match: re.Match[str]) -> str:
         keep = []
-        for part in re.split(r"[,，、]", match.group(1)):
-            n = int(part.strip())
+        for n in _numbers_of(match):
             if n in valid:
                 keep.append(n)
                 if n not in cited:
@@ -85,6 +84,15 @@ def number_strings(text: str) -> set[str]:
 
 def has_mark(text: str) -> bool:
     return _MARK.search(text) is not None
+
+
+def mark_numbers(text: str) -> set[int]:
+    """The numbers of every mark in ``text``, as the model writes them ("[1]", "[1,3]", "【2】")."""
+    return {n for match in _MARK.finditer(text) for n in _numbers_of(match)}
+
+
+def _numbers_of(mark: re.Match[str]) -> list[int]:
+    return [int(part.strip()) for part in re.split(r"[,，、]", mark.group(1))]
 
 
 def figures(text: str) -> set[str]:

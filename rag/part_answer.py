@@ -14,11 +14,10 @@ Deliberately not here: splitting the question (``rag.parts``), the model call (`
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from rag.citations import has_mark, number_strings
+from rag.citations import has_mark, mark_numbers, number_strings
 from rag.compose import missing_part_text, part_topic
 from rag.evidence import PartEvidence, select_part_evidence
 from rag.keyword import tokenize
@@ -101,7 +100,7 @@ def _about_another_part(text: str, quotes: Sequence[Citation], words: Sequence[s
     said = set(tokenize(strip_support(text)))
     if said & own or said & other:
         return not said & own
-    cited = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+    cited = mark_numbers(text)
     read = set(tokenize(" ".join(c.title + c.quote for c in quotes if c.n in cited)))
     return bool(read & other) and not read & own
 

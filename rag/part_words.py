@@ -10,21 +10,25 @@ Deliberately not here: building the parts' questions (``rag.parts``).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import lru_cache
 
 WORD_CONJUNCTIONS = ("和", "与", "及")
 NAMED = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "eng"}
 _NAME_PIECES = {"a", "ag", "zg", "z", "b", "g", "y"}  # what jieba leaves of a name it split
 
 
-def posseg(question: str) -> list[tuple[int, int, str, str]]:
-    """(start, end, word, flag) of jieba's part-of-speech tokens."""
+@lru_cache(maxsize=256)
+def posseg(question: str) -> tuple[tuple[int, int, str, str], ...]:
+    """(start, end, word, flag) of jieba's part-of-speech tokens (one question is read several times
+    while it is split, whole and in pieces)."""
     import jieba.posseg as pseg
 
     out, pos = [], 0
     for token in pseg.lcut(question):
         out.append((pos, pos + len(token.word), token.word, token.flag))
         pos += len(token.word)
-    return out
+    return tuple(out)
 
 
 def word_pair(q: str) -> list[tuple[int, int]]:
@@ -65,7 +69,7 @@ def rest_of_name(q: str, end: int) -> int:
     return end
 
 
-def latin_names(tokens: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+def latin_names(tokens: Sequence[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
     """Latin letters and the name that follows them as one named token ("C" + "罗" → "C罗"); a year
     after Latin letters as a token of its own ("NBA2021")."""
     out: list[tuple[int, int, str, str]] = []

@@ -60,7 +60,7 @@ MAX_PARTS = 4
 class _Item:
     start: int
     end: int
-    kind: str  # place / year / title / named / noun
+    kind: str  # place / year / title / named / noun / word (``rag.part_words.word_pair``)
     tokens: int = 1
 
 
@@ -103,7 +103,8 @@ def _coordination_parts(q: str) -> tuple[str, ...]:
         else:  # what lies before 分别 is shared ("的营收"); what follows it may be one predicate per item
             shared = q[items[-1].end:after.start()]
             tails = [shared + t for t in _paired_predicates(q[after.end():], len(items))]
-        parts = [f"{head}{q[i.start:i.end]}{_own_tail(q[i.start:i.end], t)}" for i, t in zip(items, tails, strict=True)]
+        texts = [q[i.start:i.end] for i in items]
+        parts = [f"{head}{text}{_own_tail(text, t)}" for text, t in zip(texts, tails, strict=True)]
     elif each is not None:  # "上海2021年的GDP和2022年中国研发经费总投入分别是多少": whole phrases
         parts = _phrase_parts(q, each)
     else:

@@ -11,7 +11,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import AIMessage
 
 from rag.chain import ask, ask_stream, generation_slots
-from rag.citations import FLAG, NUMBER_FLAG, parse_answer, verify_quotes
+from rag.citations import FLAG, NUMBER_FLAG, mark_numbers, parse_answer, verify_quotes
 from rag.compose import compose_answer, refusal_text
 from rag.errors import RagError
 from rag.llm import parse_llm
@@ -44,6 +44,8 @@ def test_marks_after_the_full_stop_and_full_width_forms_count():
     assert parsed.dropped == (9,)
     assert parsed.flagged == ()
     assert parsed.text == "上饶选派77名党建工作指导员[2]。自贡选派72名党建指导员[1]。"
+    # a raw answer's marks, read the same way before it is parsed (rag.part_answer checks a part with them)
+    assert mark_numbers("上饶选派77名党建工作指导员。【2】自贡选派72名党建指导员。［1, 9］") == {1, 2, 9}
 
 
 def test_unmarked_claims_are_flagged_but_connectives_are_not():
