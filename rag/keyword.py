@@ -41,6 +41,11 @@ _STOPWORDS = frozenset(
 )
 
 
+_LATIN_DIGIT = re.compile(r"[A-Za-z][-\s]?\d|\d[A-Za-z]")
+_JOINED = re.compile(r"([a-z]+)(\d+)")  # one jieba token: "gpt4", "c919", "nba2021"
+_APART = re.compile(r"(?<![A-Za-z])([A-Za-z]+)[-\s](\d+)(?![\d.])")  # "GPT-4", "iPhone 14"
+
+
 @lru_cache(maxsize=1)
 def _tokenizer() -> Any:
     import jieba
@@ -59,9 +64,19 @@ def words(text: str) -> list[str]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Search-mode jieba tokens of ``text``, lowercased, without punctuation or stopwords."""
-    return [t.lower() for t in _tokenizer().cut_for_search(text)
-            if _WORD.search(t) and t not in _STOPWORDS and not t.isspace()]
+    """Search-mode jieba tokens of ``text``, lowercased, without punctuation or stopwords; a name of
+    Latin letters and digits also in its other spellings (``latin_number_variants``)."""
+    tokens = [t.lower() for t in _tokenizer().cut_for_search(text)
+              if _WORD.search(t) and t not in _STOPWORDS and not t.isspace()]
+    return tokens + latin_number_variants(text, tokens) if _LATIN_DIGIT.search(text) else tokens
+
+
+def latin_number_variants(text: str, tokens: list[str]) -> list[str]:
+    """"GPT4" is also "gpt" + "4", and "GPT-4" or "iPhone 14" also "gpt4" / "iphone14": the other
+    spelling of a name finds the same chunks (search mode gives a long word's parts the same way)."""
+    pieces = [p for t in tokens if (m := _JOINED.fullmatch(t)) for p in m.groups()]
+    joined = [(m.group(1) + m.group(2)).lower() for m in _APART.finditer(text)]
+    return pieces + joined
 
 
 _FORMAT = 2  # 2: stored tokens + the article's place, document frequencies of the stored tokens

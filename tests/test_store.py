@@ -288,3 +288,21 @@ def test_a_chunk_is_found_by_its_articles_only_place_which_its_own_words_and_tit
     fresh = KeywordIndex(Manifest(kb.settings.manifest_path), kb.settings.bm25_dir)
     assert [cid for cid, _ in fresh.search("上饶经开区受理了多少个企业问题诉求？", 1)] == [figure_chunk.chunk_id]
     assert "format" in json.loads(info_path.read_text("utf-8"))
+
+
+def test_a_name_of_letters_and_digits_is_found_however_it_is_written(kb, tmp_path):
+    """"GPT4" finds the article that writes "GPT-4", and "C-919" the one that writes "C919", over an article
+    that shares the question's other words (RGB's "ChatGPT和GPT4的发布时间" got 小米13's 发布时间)."""
+    from rag.keyword import tokenize
+
+    assert {"gpt", "4"} <= set(tokenize("GPT4的发布时间")) and "gpt4" in tokenize("GPT-4发布")
+    files = {"gpt.txt": "OpenAI于2023年3月14日正式发布全新大型多模态模型GPT-4。",
+             "xiaomi.txt": "小米13系列手机的发布时间一直没有公布，发布时间被泄露了。",
+             "c919.txt": "C919大型客机5月28日完成首次商业飞行。"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, "utf-8")
+    ingest_paths(kb, [tmp_path / name for name in files])
+    chunks = kb.chunks(kb.chunk_ids())
+    for question, source in (("GPT4的发布时间", "gpt.txt"), ("C-919什么时候首飞", "c919.txt")):
+        best = kb.keyword_search(question, 1)
+        assert [chunks[cid].source for cid, _ in best] == [source], question
