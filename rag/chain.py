@@ -183,7 +183,9 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
     if split is None:
         raw = texts[0]
     else:
-        raw = join_part_answers(texts, [call.quotes for call in calls], [call.question for call in calls])
+        raw, left_out = join_part_answers(texts, [call.quotes for call in calls], [call.question for call in calls])
+        asked = [split.parts.index(call.question) for call in calls]  # one call per answerable part
+        split = replace(split, left_out=frozenset(asked[i] for i in left_out))
     shown = [c for call in calls for c in call.quotes]
     yield _final(kb, _from_model(raw, base, picked, lambda: _refusal_contradicted(kb, base, picked, shown), split,
                                  support=not calls[0].by_case), timer)

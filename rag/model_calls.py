@@ -2,10 +2,12 @@
 
 A one-thing question is one call with its best ``model_evidence_k`` passages (the user still
 sees all of them). A multi-part question (``rag.parts``) is one call per answerable part,
-with that part's passages: asked together, the 1.5B left parts out or refused one part while
-quoting its answer. A cross-case question gets all its passages, and when it asks what places
-did (``rag.case_lines.asks_for_cases``) and they come from two or more articles, the
-by-place prompt, grammar-bound for the local llama.cpp server.
+with that part's passages (asked together, the 1.5B left parts out or refused one part while
+quoting its answer), those that speak of no other part first (the 1.5B answered the 布林肯
+part of "布林肯和耶伦访华时间" from a first passage about 耶伦's visit). A cross-case question
+gets all its passages, and when it asks what places did (``rag.case_lines.asks_for_cases``)
+and they come from two or more articles, the by-place prompt, grammar-bound for the local
+llama.cpp server.
 
 Deliberately not here: streaming the calls and reading their answers (``rag.chain``), the
 prompt texts (``rag.prompts``).
@@ -18,7 +20,8 @@ from typing import Any
 
 from rag.case_lines import asks_for_cases, case_grammar
 from rag.compose import article_groups
-from rag.part_answer import PartSplit
+from rag.part_answer import PartSplit, own_first
+from rag.parts import part_words
 from rag.prompts import CASES_HUMAN_PROMPT, generation_chain
 from rag.retrieval import is_cross_case
 from rag.types import Answer, Citation
@@ -44,9 +47,11 @@ def model_calls(base: Answer, split: PartSplit | None, top: int) -> list[ModelCa
             return [ModelCall(evidence, standalone, asks_for_cases(standalone) and len(article_groups(evidence)) > 1)]
         return [ModelCall(evidence[:top] if top else evidence, standalone)]
     by_n = {c.n: c for c in evidence}
+    words = part_words(split.parts)
     calls = []
-    for part, numbers, answered in zip(split.parts, split.found.numbers, split.answered, strict=True):
-        quotes = tuple(by_n[n] for n in numbers if n in by_n)
+    for i, (part, numbers, answered) in enumerate(zip(split.parts, split.found.numbers, split.answered,
+                                                      strict=True)):
+        quotes = tuple(own_first([by_n[n] for n in numbers if n in by_n], words, i))
         if answered and quotes:
             calls.append(ModelCall(quotes[:top] if top else quotes, part))
     return calls

@@ -6,8 +6,9 @@ articles cover its place and its best quote is not weak. The model answers each 
 on its own (``rag.chain``); ``join_part_answers`` puts those answers together, giving an
 unmarked sentence its part's mark only when its figures (or most of its words) are in
 the part's quote and leaving out an answer that speaks of another part ("…男子500米金牌" for
-the 女子 part), and ``complete_parts`` adds each part the model left out or refused:
-the part's best quote, or 资料中没有找到 for a part the articles do not answer.
+the 女子 part), and ``complete_parts`` adds each part the model left out or refused — also
+when another part's answer cites a quote the two share: the part's first quote that speaks of it
+and of no other part (``own_first``), or 资料中没有找到 for a part the articles do not answer.
 
 Deliberately not here: splitting the question (``rag.parts``), the model call (``rag.chain``).
 """
@@ -39,6 +40,7 @@ class PartSplit:
     parts: tuple[str, ...]
     found: PartEvidence
     answered: tuple[bool, ...]
+    left_out: frozenset[int] = frozenset()  # parts whose model answer was refused or about another part
 
 
 def split_evidence(kb: KnowledgeBase, parts: tuple[str, ...], k: int | None, region: str | None,
@@ -54,16 +56,18 @@ def split_evidence(kb: KnowledgeBase, parts: tuple[str, ...], k: int | None, reg
 
 
 def complete_parts(answer: Answer, split: PartSplit) -> Answer:
-    """Add, after the model's text, each part it left unanswered: the part's best quote, or 资料中没有找到."""
+    """Add, after the model's text, each part it left unanswered (``split.left_out``, or none of the part's
+    quotes cited): the part's own quote (``own_first``), or 资料中没有找到."""
     by_n = {c.n: c for c in answer.evidence}
     cited = {c.n for c in answer.citations}
+    words = part_words(split.parts)
     added: list[str] = []
     extra: list[Citation] = []
-    for part, numbers, answered in zip(split.parts, split.found.numbers, split.answered, strict=True):
+    for i, (part, numbers, answered) in enumerate(zip(split.parts, split.found.numbers, split.answered, strict=True)):
         if not answered:
             added.append(missing_part_text(part))
-        elif not cited & set(numbers):
-            c = by_n[numbers[0]]
+        elif i in split.left_out or not cited & set(numbers):  # a quote another part's answer cites is not enough
+            c = own_first([by_n[n] for n in numbers], words, i)[0]
             added.append(f"关于“{part_topic(part)}”，原文：{c.quote}[{c.n}]")
             extra.append(c)
     if not added:
@@ -74,20 +78,37 @@ def complete_parts(answer: Answer, split: PartSplit) -> Answer:
                    notice=notice, fallback="missing_parts" if extra else answer.fallback)
 
 
-def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]], parts: Sequence[str]) -> str:
-    """The model's answers to the parts, one per line, each unmarked sentence marked with its part's quote.
+def own_first(quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> list[Citation]:
+    """Part ``i``'s quotes, those that speak of it and of no other part first ("布林肯于6月18日至19日访华"
+    for the 布林肯 part before "耶伦于7月6日至9日访华…是布林肯访华时间的两倍"), then those that speak of it,
+    each group in its own order."""
+    own = distinct_words(words, i)
+    other = set().union(*(distinct_words(words, j) for j in range(len(words)) if j != i))
+
+    def rank(c: Citation) -> int:
+        read = set(tokenize(f"{c.title} {c.quote}"))
+        return 0 if read & own and not read & other else 1 if read & own else 2
+    return sorted(quotes, key=rank)
+
+
+def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]],
+                      parts: Sequence[str]) -> tuple[str, frozenset[int]]:
+    """The model's answers to the parts, one per line, each unmarked sentence marked with its part's quote,
+    and the parts left out.
 
     A part the model refused, or answered about another part, is left out (``complete_parts``
-    then adds its best quote); when every part was refused, the first refusal stands for the
+    then adds its own quote); when every part was refused, the first refusal stands for the
     whole answer.
     """
     words = part_words(parts)
-    kept = []
+    kept, left_out = [], set()
     for i, (text, part_quotes) in enumerate(zip(texts, quotes, strict=True)):
         marked = mark_part(text, part_quotes).strip()
         if not is_refusal(text) and not _about_another_part(marked, part_quotes, words, i):
             kept.append(marked)
-    return "\n".join(kept) if kept else (texts[0] if texts else "")
+        else:
+            left_out.add(i)
+    return ("\n".join(kept) if kept else (texts[0] if texts else "")), frozenset(left_out)
 
 
 def _about_another_part(text: str, quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> bool:

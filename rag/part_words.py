@@ -1,8 +1,9 @@
 """Words of a question as jieba reads them, and the word pairs ``rag.parts`` splits a question at.
 
 ``posseg`` gives each word its offsets and part-of-speech tag. ``word_pair`` finds two like
-words joined by one 和/与/及 whose context is shared ("澳网男单和女单冠军分别…"). ``rest_of_name`` and
-``latin_names`` mend names jieba cut ("和英/伟达", "NBA2021").
+words joined by one 和/与/及 whose context is shared ("澳网男单和女单冠军分别…"); ``phrase_pair`` two
+phrases of one shape ("女子双人10米跳台和男子双人10米跳台冠军", "最佳电视剧和最佳电视动画分别…").
+``rest_of_name`` and ``latin_names`` mend names jieba cut ("和英/伟达", "NBA2021", "和耶伦").
 
 Deliberately not here: building the parts' questions (``rag.parts``).
 """
@@ -39,16 +40,51 @@ def word_pair(q: str) -> list[tuple[int, int]]:
     merging would otherwise make "澳网男单" and "女单冠军" the items and lose the shared words.
     """
     tokens = posseg(q)
-    joins = [k for k, (_, _, word, flag) in enumerate(tokens) if word in WORD_CONJUNCTIONS and flag == "c"]
-    if len(joins) != 1 or not 0 < joins[0] < len(tokens) - 1:
+    join = _one_join(tokens)
+    if join is None:
         return []
-    left, right = tokens[joins[0] - 1], tokens[joins[0] + 1]
+    left, right = tokens[join - 1], tokens[join + 1]
     kinds = {_word_kind(left[3]), _word_kind(right[3])}
     if len(left[2]) != len(right[2]) or len(left[2]) < 2 or len(kinds) != 1 or None in kinds:
         return []
     if not set(left[2]) & set(right[2]):  # 男单/女单, 中国/美国; not 公司/中圣 in "兴达公司和中圣科技"
         return []
     return [(left[0], left[1]), (right[0], right[1])]
+
+
+def phrase_pair(q: str, each: bool) -> list[tuple[int, int]]:
+    """Two phrases of one shape joined by one 和/与/及: the same words after a differing head of one
+    or two characters ("…冠军赛女子双人10米跳台和男子双人10米跳台冠军": 女子…/男子…, 冠军 shared) or, with
+    分别/各自 ending ``q``, the same first word ("金鹰奖最佳电视剧和最佳电视动画": 最佳…/最佳…). Both
+    phrases start (and the first ends) where jieba's words do.
+    """
+    tokens = posseg(q)
+    join = _one_join(tokens)
+    if join is None:
+        return []
+    bounds = {t[0] for t in tokens} | {t[1] for t in tokens}
+    c = tokens[join][0]
+    left_start = max((q.rfind(mark, 0, c) for mark in "，,：:；;？?"), default=-1) + 1
+    left, right = q[left_start:c], q[c + 1:]
+    for head in (1, 2):  # the same words after a differing head
+        size = next((k for k in range(min(len(left) - head, len(right) - head), 1, -1)
+                     if left.endswith(right[head:head + k])), 0)
+        if size and left[-size - head:-size] != right[:head] and c - size - head in bounds \
+                and c + 1 + head + size in bounds:
+            return [(c - size - head, c), (c + 1, c + 1 + head + size)]
+    first = tokens[join + 1][2]
+    at = left.rfind(first)
+    if each and len(first) >= 2 and at >= 0 and left_start + at in bounds:  # the same first word
+        sizes = (len(left) - at, len(right))
+        if min(sizes) > len(first) and max(sizes) <= 2 * min(sizes):
+            return [(left_start + at, c), (c + 1, len(q))]
+    return []
+
+
+def _one_join(tokens: Sequence[tuple[int, int, str, str]]) -> int | None:
+    """The index of the question's one 和/与/及 conjunction, when it has exactly one between two words."""
+    joins = [k for k, (_, _, word, flag) in enumerate(tokens) if word in WORD_CONJUNCTIONS and flag == "c"]
+    return joins[0] if len(joins) == 1 and 0 < joins[0] < len(tokens) - 1 else None
 
 
 def _word_kind(flag: str) -> str | None:
@@ -71,9 +107,14 @@ def rest_of_name(q: str, end: int) -> int:
 
 def latin_names(tokens: Sequence[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
     """Latin letters and the name that follows them as one named token ("C" + "罗" → "C罗"); a year
-    after Latin letters as a token of its own ("NBA2021")."""
+    after Latin letters as a token of its own ("NBA2021"); a conjunction jieba joined to the name
+    after a name as a token of its own ("布林肯和耶伦": 和耶伦/nr → 和, 耶伦)."""
     out: list[tuple[int, int, str, str]] = []
     for token in tokens:
+        start, end, word, flag = token
+        if word[0] in WORD_CONJUNCTIONS and len(word) >= 3 and flag in NAMED and out and out[-1][3] in NAMED:
+            out += [(start, start + 1, word[0], "c"), (start + 1, end, word[1:], flag)]
+            continue
         year = re.fullmatch(r"([A-Za-z]+)((?:19|20)\d\d)", token[2]) if token[3] == "eng" else None
         if year:  # "NBA2021" → "NBA", "2021"
             cut = token[0] + len(year.group(1))

@@ -11,8 +11,9 @@ whole question is not lost, and checks that every part is answered.
 The items must be alike so that "党建和业务如何融合？" (one question about two
 things) stays whole: without 分别/各自, both sides of the 和 must be places, years,
 《titles》 or named entities (jieba's nr/ns/nt/nz tags). Two like words that share a character
-("澳网男单和女单冠军分别…", "中国和美国经济分别…") share what stands before the first and
-after the second. Set phrases ("国家和地区") are not split.
+("澳网男单和女单冠军…", "中国和美国经济分别…"), and two phrases of one shape ("女子双人10米跳台和男子双人
+10米跳台冠军"), share what stands before the first and after the second; without 分别 only in a
+question that asks for a fact, not how or whether. Set phrases ("国家和地区") are not split.
 
 Deliberately not here: retrieval and answering (``rag.chain``, ``rag.evidence``).
 """
@@ -26,7 +27,7 @@ from functools import lru_cache
 
 from rag.citations import content_chars
 from rag.keyword import tokenize
-from rag.part_words import NAMED, latin_names, posseg, rest_of_name, word_pair
+from rag.part_words import NAMED, latin_names, phrase_pair, posseg, rest_of_name, word_pair
 from rag.regions import load_gazetteer
 
 _CONJUNCTIONS = ("以及", "和", "与", "及", "、", "跟", "同")
@@ -49,10 +50,12 @@ _REST_OF_ITEM = re.compile(r"[^，,。？?的和与及、\s]{1,5}?(?=分别|各�
 _MEASURE_HEAD = re.compile(r"(?:率|量|额|数|值|比例|比重|占比|价格|规模|人次)$")
 # "A和B分别被罚或计划投资多少钱": one predicate per item, in order, before the question word.
 _ALTERNATIVE = re.compile(r"或者|或|、")
+# without 分别, like words are split only in a question that asks for a fact, not how or whether
+_HOW = re.compile(r"怎|如何|为什么|为何|是否|吗")
 _ASKING = re.compile(r"多少|几|什么|哪|谁|怎|如何|是否|何时")
 # "A和B会晤…" is one event of two parties, not two questions (unless 分别 says so).
-_JOINT = re.compile(r".{0,6}?(会晤|会谈|会见|通话|合作|共同|联合|签署|签订|之间|对阵|交锋|相比|比较|哪个|谁更|"
-                    r"关系|差距|区别)")
+_JOINT = re.compile(r".{0,6}?(会晤|会谈|会见|通话|合作|共同|联合|签署|签订|之间|对阵|交锋|相比|比较|"
+                    r"(?<![在于])哪个|谁更|关系|差距|区别)")  # "在哪个组" asks where, not which of the two
 MAX_PARTS = 4
 
 
@@ -91,7 +94,10 @@ def _coordination_parts(q: str) -> tuple[str, ...]:
         return ()  # nothing is coordinated: no need for jieba's part-of-speech model (~1 s to load)
     q = _BARE_EACH.sub("分别", q, count=1) if not _EACH.search(q) else q
     each = _EACH.search(q)
-    pair = word_pair(q[:each.start()]) if each else []
+    scope = q[:each.start()] if each else q
+    pair = word_pair(scope) or phrase_pair(scope, each is not None) if each or not _HOW.search(q) else []
+    if pair and not each and _JOINT.match(q, pair[-1][1]):
+        pair = []  # "中国和美国经济相比…": one comparison
     word_level = [_Item(a, b, "word") for a, b in pair]
     items = word_level or _coordinated_items(q, each is not None)
     if items and (each is None or word_level or not re.search(r"\d", _shared_tail(q, items, each))):
@@ -211,6 +217,11 @@ def _coordinated_items(q: str, each: bool) -> list[_Item]:
     elif best[-1].end - best[-1].start == 1:  # "英" + "伟达" (jieba: 和英 → 和/英/伟达), "吴" + "易昺"
         last, end = best[-1], rest_of_name(q, best[-1].end)
         best[-1] = _Item(last.start, end, last.kind, last.tokens + 1)
+    first, size = best[0], best[-1].end - best[-1].start
+    if first.kind == "named" and first.tokens > 1 and first.end - first.start > 2 * size:
+        # "马德里大师赛" + "张之臻" (jieba: nr nr nr) and "吴易昺": the name alone is the item
+        start = max(s for s, _, _, _ in posseg(q) if first.start <= s <= first.end - size)
+        best[0] = _Item(start, first.end, "named")
     if any(i.kind == "noun" for i in best) and not q[best[-1].start:best[-1].end].startswith(_places(q)):
         counts = {i.tokens for i in best}
         if max(counts) - min(counts) > 1:

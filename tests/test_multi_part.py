@@ -9,15 +9,19 @@ real local model.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from rag.chain import ask
 from rag.citations import parse_answer
-from rag.evidence import states_answer
+from rag.evidence import PartEvidence, states_answer
+from rag.model_calls import model_calls
+from rag.part_answer import PartSplit, complete_parts, join_part_answers
 from rag.parts import question_parts
 from rag.support import strip_support
-from rag.types import Citation
+from rag.types import Answer, Citation
 
 
 @pytest.mark.parametrize(("question", "parts"), [
@@ -70,6 +74,18 @@ from rag.types import Citation
     ("EMNLP2022和2023的举办地", ("EMNLP2022的举办地", "EMNLP2023的举办地")),
     ("中超2022赛季开赛时间和新冠实施乙类乙管的时间分别是什么时候？",
      ("中超2022赛季开赛时间是什么时候？", "新冠实施乙类乙管的时间是什么时候？")),
+    # two phrases of one shape: the same words after a differing head, or (with 分别) the same first word
+    ("2023年全国跳水冠军赛女子双人10米跳台和男子双人10米跳台冠军分别是谁？",
+     ("2023年全国跳水冠军赛女子双人10米跳台冠军是谁？", "2023年全国跳水冠军赛男子双人10米跳台冠军是谁？")),
+    ("2022年金鹰奖最佳电视剧和最佳电视动画分别是什么？",
+     ("2022年金鹰奖最佳电视剧是什么？", "2022年金鹰奖最佳电视动画是什么？")),
+    # like words without 分别 in a question that asks for a fact; "在哪个" is no comparison
+    ("2022年全运会男单和女单冠军？", ("2022年全运会男单冠军？", "2022年全运会女单冠军？")),
+    ("卡塔尔世界杯德国队和法国队在哪个组", ("卡塔尔世界杯德国队在哪个组", "卡塔尔世界杯法国队在哪个组")),
+    # a conjunction jieba joined to the name after it (和耶伦/nr); an event's name before a person's
+    ("布林肯和耶伦访华时间", ("布林肯访华时间", "耶伦访华时间")),
+    ("2023年马德里大师赛张之臻和吴易昺的成绩？",
+     ("2023年马德里大师赛张之臻的成绩？", "2023年马德里大师赛吴易昺的成绩？")),
 ])
 def test_a_question_about_several_like_things_is_split_into_one_question_each(question, parts):
     assert question_parts(question) == parts
@@ -82,6 +98,9 @@ def test_a_question_about_several_like_things_is_split_into_one_question_each(qu
     "自贡市非公企业、社会组织党组织覆盖率分别是多少？",  # the 覆盖率 of both, asked as one (gold set)
     "非公企业和社会组织党组织覆盖率分别是多少？",  # unlike words of unlike length: not split word by word
     "如何加强党建和业务？",  # a how-question about two things
+    "如何做好党建和团建工作？",  # like words, but asked how
+    "党建和团建工作是否融合？",
+    "中国和美国哪个经济增长更快？",  # a comparison
     "《踏冰逐梦》的主演和导演是谁？",  # attributes of one thing, often stated in one sentence (not kept, bench)
     "上饶经开区单独建立了多少个党支部和联合党支部？",
     "其他地方是怎么选派党建指导员的？",
@@ -139,6 +158,26 @@ def test_a_part_answered_about_the_other_part_is_replaced_by_its_own_quote(sampl
     kept = FakeListChatModel(responses=["乐山市选派807名党建指导员[1]。", "自贡比乐山少，选派72名党建指导员[2]。"])
     both = ask(sample_kb, "乐山和自贡分别选派了多少名党建指导员？", chat_model=kept, llm="local")
     assert both.fallback == "" and "自贡比乐山少" in both.text  # names its own part too: kept
+
+
+def test_a_part_reads_and_gets_its_own_quote_before_one_it_shares_with_another_part():
+    # RGB "布林肯和耶伦访华时间": the 布林肯 part was answered with 耶伦's dates from a quote naming both, and
+    # dropped; that the 耶伦 answer cites the shared quote must not count as answering the 布林肯 part
+    shared = Citation(1, "a.txt", "耶伦访华", (), "耶伦于7月6日至9日访华，时间是布林肯访华时间的两倍。", 0, 26)
+    own = Citation(2, "b.txt", "国务卿访华", (), "美国国务卿布林肯于6月18日至19日访华。", 0, 20)
+    parts = ("布林肯访华时间", "耶伦访华时间")
+    split = PartSplit(parts, PartEvidence((), ((1, 2), (1,)), (1.0, 1.0)), (True, True))
+    answer = Answer("布林肯和耶伦访华时间", "耶伦此次访华时间是7月6日至9日[1]。", (shared,),
+                    evidence=(shared, own), parts=parts)
+    assert complete_parts(answer, split) == answer  # not left out: the shared quote it cites stands for it
+    completed = complete_parts(answer, replace(split, left_out=frozenset({0})))
+    assert completed.text.endswith("关于“布林肯访华时间”，原文：美国国务卿布林肯于6月18日至19日访华。[2]")
+    assert completed.fallback == "missing_parts" and {c.n for c in completed.citations} == {1, 2}
+    text, left_out = join_part_answers(["耶伦此次访华时间是7月6日至9日[1]。", "耶伦此次访华时间是7月6日至9日[1]。"],
+                                       [(shared, own), (shared,)], parts)
+    assert left_out == {0} and text == "耶伦此次访华时间是7月6日至9日[1]。"
+    calls = model_calls(replace(answer, standalone_question="布林肯和耶伦访华时间"), split, 0)
+    assert [[c.n for c in call.quotes] for call in calls] == [[2, 1], [1]]  # the 布林肯 part reads its own first
 
 
 def test_a_model_refusal_the_strong_evidence_contradicts_gives_the_evidence(sample_kb):
