@@ -13,8 +13,9 @@ calibrated relevance threshold, or a model saying the materials do not answer
 give ``refused=True`` and a plain "资料中没有找到…" with nearby material labelled
 as such — except that a model's refusal of evidence far above that threshold
 (``override_refusal_relevance``), or of a shown quote that states the answer by a check
-outside the model (``rag.evidence.states_answer``, ``override_refusal_coverage``), gives the
-evidence answer with a notice. A model
+outside the model (``rag.evidence.states_answer``, ``override_refusal_coverage``; for a
+multi-part question, a part's quote that states that part), gives the evidence answer with a
+notice. A model
 that fails, times out, writes only marks, or whose every claim states a figure
 its quote does not contain degrades to the evidence-only answer, with a notice
 saying so. A short model sentence keeps its words and gets the clause of its cited
@@ -55,7 +56,7 @@ from rag.config import Settings
 from rag.evidence import Evidence, select_evidence, states_answer
 from rag.knowledge import KnowledgeBase
 from rag.llm import LlmChoice, make_chat_model, parse_llm
-from rag.model_calls import call_chain, model_calls
+from rag.model_calls import ModelCall, call_chain, model_calls
 from rag.part_answer import PartSplit, complete_parts, join_part_answers, split_evidence
 from rag.parts import question_parts
 from rag.prompts import generation_inputs
@@ -186,16 +187,17 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
         raw, left_out = join_part_answers(texts, [call.quotes for call in calls], [call.question for call in calls])
         asked = [split.parts.index(call.question) for call in calls]  # one call per answerable part
         split = replace(split, left_out=frozenset(asked[i] for i in left_out))
-    shown = [c for call in calls for c in call.quotes]
-    yield _final(kb, _from_model(raw, base, picked, lambda: _refusal_contradicted(kb, base, picked, shown), split,
+    yield _final(kb, _from_model(raw, base, picked, lambda: _refusal_contradicted(kb, picked, calls), split,
                                  support=not calls[0].by_case), timer)
 
 
-def _refusal_contradicted(kb: KnowledgeBase, base: Answer, picked: list[Evidence], shown: list[Citation]) -> bool:
-    """The evidence answers what the model refused: far above the answerable level, or a shown quote states it."""
+def _refusal_contradicted(kb: KnowledgeBase, picked: list[Evidence], calls: list[ModelCall]) -> bool:
+    """The evidence answers what the model refused: far above the answerable level, or a quote shown for a
+    question (the whole one, or one part of a multi-part question) states what it asks."""
     settings = kb.settings
     return (max((e.relevance for e in picked), default=0.0) >= settings.override_refusal_relevance
-            or states_answer(kb, base.standalone_question, shown, settings.override_refusal_coverage))
+            or any(states_answer(kb, call.question, call.quotes, settings.override_refusal_coverage)
+                   for call in calls))
 
 
 _slots: dict[int, threading.BoundedSemaphore] = {}
