@@ -23,7 +23,7 @@ from rag.compose import missing_part_text, part_topic
 from rag.evidence import PartEvidence, select_part_evidence
 from rag.keyword import tokenize
 from rag.knowledge import KnowledgeBase
-from rag.parts import distinct_words, part_words
+from rag.parts import own_and_other_words, part_words
 from rag.refusal import is_refusal, is_weak, missing_regions
 from rag.retrieval import search
 from rag.support import strip_support
@@ -82,8 +82,7 @@ def own_first(quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> 
     """Part ``i``'s quotes, those that speak of it and of no other part first ("布林肯于6月18日至19日访华"
     for the 布林肯 part before "耶伦于7月6日至9日访华…是布林肯访华时间的两倍"), then those that speak of it,
     each group in its own order."""
-    own = distinct_words(words, i)
-    other = set().union(*(distinct_words(words, j) for j in range(len(words)) if j != i))
+    own, other = own_and_other_words(words, i)
 
     def rank(c: Citation) -> int:
         read = set(tokenize(f"{c.title} {c.quote}"))
@@ -114,8 +113,7 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
 def _about_another_part(text: str, quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> bool:
     """The answer to part ``i`` speaks of what tells another part apart and not of its own: "武大靖…男子500米金牌"
     for the 女子 part. Read in the answer, else in the quotes it cites (with their titles)."""
-    own = distinct_words(words, i)
-    other = set().union(*(distinct_words(words, j) for j in range(len(words)) if j != i))
+    own, other = own_and_other_words(words, i)
     if not own or not other:
         return False
     said = set(tokenize(strip_support(text)))

@@ -77,6 +77,12 @@ def distinct_words(words: Sequence[set[str]], i: int) -> set[str]:
     return words[i] - set().union(*(w for j, w in enumerate(words) if j != i))
 
 
+def own_and_other_words(words: Sequence[set[str]], i: int) -> tuple[set[str], set[str]]:
+    """What tells part ``i`` apart, and what tells each other part apart ("乐山" and "自贡" for the 乐山 part)."""
+    other = set().union(*(distinct_words(words, j) for j in range(len(words)) if j != i))
+    return distinct_words(words, i), other
+
+
 @lru_cache(maxsize=256)
 def question_parts(question: str) -> tuple[str, ...]:
     """One question per coordinated item (or per whole question of a message that asks several),
