@@ -60,7 +60,9 @@ def supporting_span(claim: str, quote: str, question: str) -> tuple[int, int] | 
 
 def _best_clause(claim: str, quote: str, question: str) -> tuple[float, tuple[int, int]] | None:
     """(share of the claim's pairs it holds, (start, end)) of ``supporting_span``'s clause, or None."""
-    claim_pairs = set(bigrams(claim))
+    said = set(bigrams(claim))  # what the reader already sees: a run made of these adds nothing
+    core = _past_question(claim, question)
+    claim_pairs = set(bigrams(core if figures(core) else claim))  # what the clause must hold
     if len(claim_pairs) < 2:
         return None
     asked = set(bigrams(question)) - claim_pairs
@@ -76,7 +78,7 @@ def _best_clause(claim: str, quote: str, question: str) -> tuple[float, tuple[in
             coverage = len(pairs & claim_pairs) / len(claim_pairs)
             if coverage < CLAIM_COVERAGE or wanted - figures(quote[start:end]):
                 continue
-            if len(pairs & claim_pairs) >= CLAIM_SHARE_MAX * len(pairs):
+            if len(pairs & said) >= CLAIM_SHARE_MAX * len(pairs):
                 continue  # the claim restates this run: nothing to add
             if not pairs & asked or (width > 1 and any(not set(bigrams(quote[s:e])) & (claim_pairs | asked)
                                                        for s, e in clauses[i:i + width])):
@@ -85,6 +87,21 @@ def _best_clause(claim: str, quote: str, question: str) -> tuple[float, tuple[in
             if best is None or key > best[0]:
                 best = (key, (start, end))
     return (best[0][0], best[1]) if best else None
+
+
+def _past_question(claim: str, question: str) -> str:
+    """``claim`` after the words it repeats from the question's start ("郑州凤凰城建材市场成立了8个党支部" for
+    "郑州凤凰城建材市场成立了多少个党支部？" gives "8个党支部"; so does "河南省郑州市：郑州凤凰城…").
+
+    A clause that holds the figure it answers with need not restate the asked subject, which the article
+    often names a sentence earlier. A claim without a figure is matched whole: a name alone ("阿尔卡拉斯",
+    "乐山市沙湾区") stands in clauses that say other things about it.
+    """
+    for length in range(min(len(claim), len(question)), 1, -1):
+        at = claim.find(question[:length])  # after a place label ("河南省郑州市：") too
+        if at >= 0:
+            return claim[at + length:]
+    return claim
 
 
 def add_support(text: str, quotes: Mapping[int, str], question: str) -> str:

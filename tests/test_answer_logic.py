@@ -154,6 +154,23 @@ def test_a_short_answer_gets_the_clause_of_its_quote_it_was_taken_from():
     assert paired == "72名党建指导员（原文：选派72名党建指导员，一比一配备行业指导员）[2]。"
 
 
+FENGHUANG_QUOTE = ("凤凰城建材市场作为河南省规模最大的建材市场之一，以个体户和民营小微企业为主，党员绝对数量多，流动性大。"
+                   "金水区委指导管理方鑫山实业党委开展“大走访、大调研”活动，摸清党员底数，并且针对经营业态特点，"
+                   "把支部建在行业上，成立了涵盖市场内所有行业的8个党支部。")
+
+
+def test_a_claim_that_repeats_the_asked_subject_gets_the_clause_that_holds_its_figure():
+    # the claim restates the question's subject, which the article names a sentence earlier:
+    # the clause must hold what the claim adds to the question ("8个党支部"), not the subject too
+    question = "郑州凤凰城建材市场成立了多少个党支部？"
+    text = add_support("郑州凤凰城建材市场成立了8个党支部[1]。", {1: FENGHUANG_QUOTE}, question)
+    assert text == "郑州凤凰城建材市场成立了8个党支部（原文：成立了涵盖市场内所有行业的8个党支部）[1]。"
+    # without a figure the claim is matched whole: a name alone stands in clauses that say other things
+    final = "2023年温网男单决赛打响，36岁的德约科维奇对决20岁的阿尔卡拉斯。"
+    champion = "2023年温网男单冠军是阿尔卡拉斯[1]。"
+    assert add_support(champion, {1: final}, "2023年温网男单冠军是谁？") == champion
+
+
 def test_no_clause_is_added_that_the_claim_restates_lacks_its_figure_or_the_question_or_crosses_a_sentence():
     question = "乐山市从机关事业单位选派了多少名党建指导员？"
     restated = "乐山市从全市机关事业单位选派807名党建指导员担任“红色向导”[1]。"
