@@ -82,6 +82,11 @@ def number_strings(text: str) -> set[str]:
     return set(_NUMBER.findall(_MARK.sub("", text)))
 
 
+def without_marks(text: str) -> str:
+    """``text`` with every mark taken out, however the model wrote it."""
+    return _MARK.sub("", text)
+
+
 def has_mark(text: str) -> bool:
     return _MARK.search(text) is not None
 

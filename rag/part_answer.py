@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from rag.citations import has_mark, mark_numbers, number_strings
+from rag.citations import figures, has_mark, mark_numbers, number_strings, parse_answer, without_marks
 from rag.compose import missing_part_text, part_topic
 from rag.evidence import PartEvidence, select_part_evidence
 from rag.keyword import tokenize
@@ -95,18 +95,20 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
     """The model's answers to the parts, one per line, each unmarked sentence marked with its part's quote,
     and the parts left out.
 
-    A part the model refused, or answered about another part, is left out (``complete_parts``
-    then adds its own quote); when every part was refused, the first refusal stands for the
-    whole answer.
+    A part the model refused, answered about another part, or answered only with figures its
+    quotes do not state ("布林肯访华时间：6月19日" where the quote says "6月18日至19日") is left out
+    (``complete_parts`` then adds its own quote); when every part was refused, the first
+    refusal stands for the whole answer.
     """
     words = part_words(parts)
     kept, left_out = [], set()
     for i, (text, part_quotes) in enumerate(zip(texts, quotes, strict=True)):
         marked = mark_part(text, part_quotes).strip()
-        if not is_refusal(text) and not _about_another_part(marked, part_quotes, words, i):
-            kept.append(marked)
-        else:
+        if (is_refusal(text) or _about_another_part(marked, part_quotes, words, i)
+                or parse_answer(marked, {c.n: c.quote for c in part_quotes}).only_unsupported_numbers):
             left_out.add(i)
+        else:
+            kept.append(marked)
     return ("\n".join(kept) if kept else (texts[0] if texts else "")), frozenset(left_out)
 
 
@@ -125,24 +127,37 @@ def _about_another_part(text: str, quotes: Sequence[Citation], words: Sequence[s
 
 
 def mark_part(text: str, quotes: Sequence[Citation]) -> str:
-    """``text`` with each unmarked sentence marked with the first of ``quotes`` that supports it.
+    """``text`` with each unmarked sentence marked with the first of ``quotes`` that supports it, and each
+    sentence marked with a quote that lacks its figures re-marked with the quotes that state them.
 
-    The 1.5B answered "乐山：807名党建指导员" without marks; a sentence whose figures (or most of
-    its words) are not in any of its part's quotes stays unmarked, and is flagged later.
+    The 1.5B answered "乐山：807名党建指导员" without marks, and "2023年3月14日[1]" for the GPT4
+    part citing the ChatGPT quote it was also shown; a sentence whose figures (or most of its
+    words) are not in any of its part's quotes keeps what it had, and is flagged later.
     """
     pieces, last = [], 0
     for start, end in sentence_spans(text):
         sentence = text[start:end]
         pieces.append(text[last:start])
         last = end
-        support = () if has_mark(sentence) else _supporting(sentence, quotes)
+        support = _supporting(sentence, quotes) if not has_mark(sentence) else _remarked(sentence, quotes)
         if not support:
             pieces.append(sentence)
             continue
+        sentence = without_marks(sentence)
         body = sentence.rstrip(_END)
         pieces.append(body + "".join(f"[{c.n}]" for c in support) + sentence[len(body):])
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+def _remarked(sentence: str, quotes: Sequence[Citation]) -> tuple[Citation, ...]:
+    """For a sentence whose marked quotes lack one of its figures: the quotes that state them all, or ()."""
+    wanted = figures(sentence)
+    marked = mark_numbers(sentence)
+    if not wanted or not wanted - {f for c in quotes if c.n in marked for f in figures(c.quote)}:
+        return ()
+    support = _supporting(sentence, quotes)
+    return support if wanted <= {f for c in support for f in figures(c.quote)} else ()
 
 
 def _supporting(sentence: str, quotes: Sequence[Citation]) -> tuple[Citation, ...]:

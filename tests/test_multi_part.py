@@ -180,6 +180,20 @@ def test_a_part_reads_and_gets_its_own_quote_before_one_it_shares_with_another_p
     assert [[c.n for c in call.quotes] for call in calls] == [[2, 1], [1]]  # the 布林肯 part reads its own first
 
 
+def test_a_part_citing_a_quote_without_its_figure_is_re_marked_or_left_out():
+    # RGB "ChatGPT和GPT4的发布时间": the GPT4 part's date cited the ChatGPT quote it was also shown
+    chatgpt = Citation(1, "a.txt", "ChatGPT", (), "ChatGPT由OpenAI公司在2022年11月30日发布。", 0, 30)
+    gpt4 = Citation(4, "b.txt", "GPT-4", (), "GPT-4是由OpenAI公司开发并于2023年3月14日发布的自回归语言模型。", 0, 40)
+    parts = ("ChatGPT的发布时间", "GPT4的发布时间")
+    text, left_out = join_part_answers(["2022年11月30日[1]", "GPT4的发布时间是2023年3月14日[1]。"],
+                                       [(chatgpt,), (gpt4, chatgpt)], parts)
+    assert not left_out and text == "2022年11月30日[1]\nGPT4的发布时间是2023年3月14日[4]。"
+    # a figure none of the part's quotes states: the part is left out (complete_parts shows its own quote)
+    text, left_out = join_part_answers(["2022年11月30日[1]", "GPT4的发布时间是2023年3月15日[4]。"],
+                                       [(chatgpt,), (gpt4, chatgpt)], parts)
+    assert left_out == {1} and text == "2022年11月30日[1]"
+
+
 def test_a_model_refusal_the_strong_evidence_contradicts_gives_the_evidence(sample_kb):
     model = FakeListChatModel(responses=["资料中没有找到相关内容。"] * 2)
     question = "乐山市从机关事业单位选派了多少名党建指导员？"
