@@ -1,7 +1,8 @@
 """Multi-part questions: "乐山和自贡分别选派了多少名党建指导员？" asks two questions.
 
 ``question_parts`` splits a message of several whole questions ("…被罚多少钱？…投资多少钱？")
-into them; otherwise it finds a coordination of like items — places, years, titles in
+into them, and a sentence of clauses asking facts of one subject ("邓伦逃税多少钱，被罚了多少钱",
+``rag.part_clauses``); otherwise it finds a coordination of like items — places, years, titles in
 《》, named entities, or any nouns when the question says 分别/各自 — and
 returns one standalone question per item, the coordination replaced by that
 item ("乐山选派了多少名党建指导员？", "自贡选派了多少名党建指导员？"). The answer
@@ -27,6 +28,7 @@ from functools import lru_cache
 
 from rag.citations import content_chars
 from rag.keyword import tokenize
+from rag.part_clauses import clause_questions
 from rag.part_words import NAMED, latin_names, phrase_pair, posseg, rest_of_name, word_pair
 from rag.regions import load_gazetteer
 
@@ -88,7 +90,7 @@ def question_parts(question: str) -> tuple[str, ...]:
     """One question per coordinated item (or per whole question of a message that asks several),
     or ``()`` when ``question`` asks about one thing."""
     q = question.strip()
-    whole = _whole_questions(q)
+    whole = _whole_questions(q) or clause_questions(q)
     if whole:
         return whole
     masked = _SET_PHRASE.sub(lambda m: m.group().replace("和", _KEPT), q)  # "国家和地区" is one thing

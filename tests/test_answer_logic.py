@@ -154,9 +154,9 @@ def test_a_short_answer_gets_the_clause_of_its_quote_it_was_taken_from():
     assert paired == "72名党建指导员（原文：选派72名党建指导员，一比一配备行业指导员）[2]。"
 
 
-FENGHUANG_QUOTE = ("凤凰城建材市场作为河南省规模最大的建材市场之一，以个体户和民营小微企业为主，党员绝对数量多，流动性大。"
-                   "金水区委指导管理方鑫山实业党委开展“大走访、大调研”活动，摸清党员底数，并且针对经营业态特点，"
-                   "把支部建在行业上，成立了涵盖市场内所有行业的8个党支部。")
+FENGHUANG_QUOTE = ("凤凰城建材市场作为河南省规模最大的建材市场之一，以个体户和民营小微企业为主，"
+                   "党员绝对数量多，流动性大。金水区委指导管理方鑫山实业党委开展“大走访、大调研”活动，"
+                   "摸清党员底数，并且针对经营业态特点，把支部建在行业上，成立了涵盖市场内所有行业的8个党支部。")
 
 
 def test_a_claim_that_repeats_the_asked_subject_gets_the_clause_that_holds_its_figure():

@@ -86,6 +86,11 @@ from rag.types import Answer, Citation
     ("布林肯和耶伦访华时间", ("布林肯访华时间", "耶伦访华时间")),
     ("2023年马德里大师赛张之臻和吴易昺的成绩？",
      ("2023年马德里大师赛张之臻的成绩？", "2023年马德里大师赛吴易昺的成绩？")),
+    # clauses that each ask a fact of one subject: the later ones get the first one's subject (rag.part_clauses)
+    ("邓伦逃税多少钱，被罚了多少钱", ("邓伦逃税多少钱", "邓伦被罚了多少钱")),
+    ("《心居》的主演有谁，导演是谁？", ("《心居》的主演有谁", "《心居》的导演是谁")),
+    ("iPhone SE 3的芯片是什么，起售价多少", ("iPhone SE 3的芯片是什么", "iPhone SE 3的起售价多少")),
+    ("《李茂扮太子》是什么类型的电影？它的导演是谁？", ("《李茂扮太子》是什么类型的电影", "《李茂扮太子》的导演是谁")),
 ])
 def test_a_question_about_several_like_things_is_split_into_one_question_each(question, parts):
     assert question_parts(question) == parts
@@ -108,6 +113,10 @@ def test_a_question_about_several_like_things_is_split_into_one_question_each(qu
     "全国各省和各部门怎样开展党建？",
     "乐山选派了多少名党建指导员？为什么？",  # the second question leans on the first
     "乐山选派了多少名党建指导员？这些指导员做了什么？",
+    "截至2021年上半年末，中国银行业金融机构的不良贷款余额是多少？",  # the first clause sets a time
+    "受害者无法足额提交什么后，不法分子会要求受害者做什么？",  # ... or a condition
+    "兴达公司有多少名员工，其中党员多少名？",  # the second clause narrows the first
+    "乐山选派了多少名党建指导员，是怎么选派的？",  # a how-clause
 ])
 def test_a_question_about_one_thing_is_not_split(question):
     assert question_parts(question) == ()
@@ -128,6 +137,13 @@ def test_two_whole_questions_in_one_message_are_answered_each_from_its_article(s
     assert answer.parts == ("乐山市选派了多少名党建指导员？", "自贡高新区协调解决了多少个企业问题？")
     first, second = answer.text.split("二、")
     assert "807名" in first and "192个" in second and "807名" not in second
+
+
+def test_two_questions_of_one_subject_in_one_sentence_are_answered_each_from_its_quote(sample_kb):
+    answer = ask(sample_kb, "乐山市选派了多少名党建指导员，建立了多少个红色驿站？", llm="none")
+    assert answer.parts == ("乐山市选派了多少名党建指导员", "乐山市建立了多少个红色驿站")
+    first, second = answer.text.split("二、")
+    assert "807名" in first and "12个" in second and "807名" not in second
 
 
 def test_a_part_about_a_place_the_articles_do_not_cover_says_so_and_the_rest_is_answered(sample_kb):

@@ -1,0 +1,77 @@
+"""Two questions in one sentence about one subject: "邓伦逃税多少钱，被罚了多少钱".
+
+``clause_questions`` splits a question whose clauses (cut at ，or ？) each ask for a fact,
+the first ending on its question word ("…多少钱", "…是什么", "…有谁"), and gives the later
+clauses the first one's subject: "《心居》的主演有谁，导演是谁？" → "《心居》的主演有谁",
+"《心居》的导演是谁"; a pronoun standing for it is replaced ("…是什么类型的电影？它的导演是谁？"
+→ "《李茂扮太子》的导演是谁").
+
+Kept whole: a first clause that sets a time or condition ("截至2021年上半年末，…",
+"受害者无法足额提交什么后，…"), a clause asking how or whether, and a second clause that
+narrows the first ("…有多少名员工，其中党员多少名").
+
+Deliberately not here: questions that stand alone (``rag.parts``, ``_whole_questions``) and
+coordinations ("A和B分别…").
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.part_words import posseg
+
+_CLAUSE_END = re.compile(r"[，,？?]")
+# the clause ends on what it asks: "多少钱", "多少名党建指导员", "是什么类型的电影", "有谁", "在哪里", "何时"
+_ASKS_AT_END = re.compile(r"(?:(?:多少|几|什么)[\u4e00-\u9fff的]{0,6}|谁|哪[里儿个些国]?|何时|哪一年)$")
+_SETS_A_TIME = re.compile(r"(?:后|时|前|以来|期间|之际)$")  # "…提交什么后，": when, not what
+_ASKS = re.compile(r"多少|几|什么|谁|哪|何时")
+_HOW_OR_WHETHER = re.compile(r"怎|如何|为什么|为何|是否|吗|呢")
+_NARROWS = re.compile(r"^(?:其中|其余|此外|另外|同时|并且|而且|以及|这|那|此)")  # leans on the first answer
+_PRONOUN = re.compile(r"^(?:它|其|他|她|该)(的)?")
+_TITLE_AT_START = re.compile(r"^《[^《》]{1,30}》")
+_OWNER = re.compile(r"^[^，,。？?的]{2,12}的")  # "iPhone SE 3的芯片是什么" → "iPhone SE 3的"
+_NAME_TAGS = ("nr", "ns", "nt", "nz", "n", "eng")
+_MIN_CLAUSE_CHARS = 4
+
+
+def clause_questions(question: str) -> tuple[str, ...]:
+    """The questions a two-to-four-clause question asks of one subject, or ``()``."""
+    clauses = [c.strip() for c in _CLAUSE_END.split(question.strip()) if c.strip()]
+    if not 2 <= len(clauses) <= 4 or any(len(c) < _MIN_CLAUSE_CHARS for c in clauses):
+        return ()
+    if (_HOW_OR_WHETHER.search(question) or not _ASKS_AT_END.search(clauses[0])
+            or _SETS_A_TIME.search(clauses[0])):
+        return ()
+    if any(not _ASKS.search(c) or _NARROWS.match(c) for c in clauses[1:]):
+        return ()
+    subject = _subject(clauses[0])
+    if subject is None:
+        return ()
+    parts = [clauses[0]] + [_with_subject(c, subject) for c in clauses[1:]]
+    return tuple(parts) if len(set(parts)) == len(parts) else ()
+
+
+def _subject(clause: str) -> str | None:
+    """What the first clause asks about, with its 的 when it has one: "《心居》的", "iPhone SE 3的",
+    "《李茂扮太子》", "邓伦"; None when it does not start with a name or noun."""
+    title = _TITLE_AT_START.match(clause)
+    if title:
+        return title.group() + ("的" if clause[title.end():].startswith("的") else "")
+    owner = _OWNER.match(clause)
+    if owner and not _ASKS.search(owner.group()):
+        return owner.group()
+    words = posseg(clause)
+    if words and words[0][3].startswith(_NAME_TAGS) and len(words[0][2]) >= 2:
+        return words[0][2]
+    return None
+
+
+def _with_subject(clause: str, subject: str) -> str:
+    """``clause`` about ``subject``: a leading pronoun replaced by it, or it put in front."""
+    bare = subject.removesuffix("的")
+    if clause.startswith(bare):
+        return clause
+    pronoun = _PRONOUN.match(clause)
+    if pronoun:
+        return bare + ("的" if pronoun.group(1) else "") + clause[pronoun.end():]
+    return subject + clause
