@@ -50,7 +50,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rag.case_lines import tidy_case_lines
-from rag.citations import content_chars, parse_answer, verify_quotes
+from rag.citations import content_chars, only_attribution, parse_answer, verify_quotes
 from rag.compose import compose_answer, compose_parts, refusal_text
 from rag.config import Settings
 from rag.evidence import Evidence, select_evidence, states_answer
@@ -243,8 +243,9 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: Ca
                                     split, "refused_against_evidence")
         related = tuple(e.citation for e in picked[:_RELATED_ON_REFUSAL])
         return replace(base, text=refusal_text([], related), refused=True, citations=related, answered_by="refusal")
-    if content_chars(parsed.text) < _MIN_ANSWER_CHARS:
-        # e.g. "[1][2]、[3]": marks without a statement
+    if (content_chars(parsed.text) < _MIN_ANSWER_CHARS
+            or only_attribution(parsed.text, base.standalone_question or base.question)):
+        # e.g. "[1][2]、[3]": marks without a statement; "…主任罗清明说[1]": who spoke, not what
         return _evidence_answer(base, "模型的回答没有实质内容，以下为根据原文摘录整理的答案。", split, "empty")
     if parsed.only_unsupported_numbers:
         # every claim states a figure its quote does not contain: show the quotes, not a wrong figure

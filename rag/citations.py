@@ -77,6 +77,21 @@ def content_chars(text: str) -> int:
     return len(_CLAIM_CHARS.findall(bare))
 
 
+_ATTRIBUTION = re.compile(r"(?:说|表示|介绍|指出|透露)$")
+_QUOTED = re.compile(r"[“「\"].+[”」\"]")
+
+
+def only_attribution(text: str, question: str) -> bool:
+    """``text`` says only who spoke, not what: the 0.5B answered "…技术中心主任罗清明说[1]" (the tail of
+    its quote "“…组建了‘钒钛技术党员攻坚队’…”罗清明说。") to "组建了什么党员攻坚队？". Not when the
+    question asks who, or the answer quotes what was said."""
+    lines = [line for line in _MARK.sub("", text).replace(FLAG, "").replace(NUMBER_FLAG, "").splitlines()
+             if line.strip()]
+    if len(lines) != 1 or "谁" in question or _QUOTED.search(lines[0]):
+        return False
+    return _ATTRIBUTION.search(lines[0].strip().rstrip("。！!")) is not None
+
+
 def number_strings(text: str) -> set[str]:
     """The figures written in ``text`` ("807", "3.5"), marks left out."""
     return set(_NUMBER.findall(_MARK.sub("", text)))

@@ -359,6 +359,21 @@ def test_a_short_answer_is_an_answer_and_a_repeated_mark_is_shown_once(sample_kb
     assert (answer.answered_by, strip_support(answer.text)) == ("model", "807名[1]。")
 
 
+def test_an_answer_that_only_says_who_spoke_gives_the_quotes(sample_kb):
+    from rag.citations import only_attribution
+
+    # the 0.5B copied the tail of its quote "“…组建了‘钒钛技术党员攻坚队’…”…罗清明说。"
+    said = "四川省乐山市沙湾区四川德胜钒钛集团有限公司技术中心主任罗清明说[1]。"
+    question = "四川德胜钒钛集团组建了什么党员攻坚队？"
+    assert only_attribution(said, question)
+    assert not only_attribution(said, "是谁介绍了钒钛技术党员攻坚队？")  # asked who
+    assert not only_attribution("罗清明说：“组建了钒钛技术党员攻坚队”[1]。", question)  # says what too
+    assert not only_attribution("组建了钒钛技术党员攻坚队[1]。\n罗清明说[1]。", question)
+    answer = ask(sample_kb, question, chat_model=FakeListChatModel(responses=[said]), llm="local")
+    assert (answer.answered_by, answer.fallback) == ("evidence", "empty")
+    assert "钒钛技术党员攻坚队" in answer.text
+
+
 def test_an_unmarked_sentence_stating_two_quotes_figures_gets_both_marks():
     from rag.part_answer import mark_part
     from rag.types import Citation
