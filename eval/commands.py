@@ -29,7 +29,7 @@ def headline_lines(overall: dict[str, Any]) -> list[str]:
 
 def eval_command(dataset_path: Path, settings: Settings, ingest_files: Callable[..., Any], *, llm: str | None,
                  k: int | None, limit: int | None, out: str | None, kb_cache: str | None,
-                 docs: str | None = None) -> int:
+                 docs: str | None = None, every_answerable: int | None = None) -> int:
     from tqdm import tqdm
 
     from eval.datasets import load_dataset
@@ -37,7 +37,7 @@ def eval_command(dataset_path: Path, settings: Settings, ingest_files: Callable[
     from rag.llm import parse_llm
 
     label = parse_llm(llm or settings.llm, settings).label
-    dataset = load_dataset(dataset_path, Path(docs) if docs else None).limited(limit)
+    dataset = load_dataset(dataset_path, Path(docs) if docs else None).every_answerable(every_answerable).limited(limit)
     cache = Path(kb_cache) if kb_cache else settings.models_dir.parent / "eval-kb"
     kb = dataset_kb(dataset, settings, ingest_files, cache)
     if not kb.sources():

@@ -78,6 +78,13 @@ class Dataset:
     def limited(self, n: int | None) -> Dataset:
         return self if not n else Dataset(self.name, self.path, self.items[:n], self.docs_dir, self.kinds)
 
+    def every_answerable(self, n: int | None) -> Dataset:
+        """Every ``n``-th answerable item from the first (the CI gate's fixed subset of the gold set)."""
+        if not n:
+            return self
+        items = tuple(i for i in self.items if i.answerable)[::n]
+        return Dataset(self.name, self.path, items, self.docs_dir, self.kinds)
+
 
 def source_id(name: str) -> str:
     """A document's id as datasets name it: the file name without a document suffix."""

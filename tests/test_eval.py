@@ -119,6 +119,18 @@ def test_gate_gold_set_meets_the_recorded_thresholds(gold_run):
     assert not low and not high, f"below the gate: {low}; above the gate: {high} (eval/gate.json)"
 
 
+def test_gate_the_local_model_is_not_below_the_evidence_on_the_gate_subset(sample_kb, tmp_path):
+    """The real 0.5B through the whole chain on the gate's subset of the gold set (issue 15)."""
+    gate = GATE["local_model"]
+    subset = load_dataset(ROOT / GATE["dataset"]).every_answerable(gate["every_answerable"])
+    assert len(subset.items) >= 20 and all(i.answerable for i in subset.items)
+    scores = {llm: run_eval(subset, sample_kb, tmp_path / llm.replace(":", "_"), llm=llm)["overall"]
+              for llm in (gate["not_below_llm"], gate["llm"])}
+    model, evidence = (scores[llm][gate["metric"]]["mean"] for llm in (gate["llm"], gate["not_below_llm"]))
+    print(f"gate subset ({len(subset.items)}): {gate['llm']} {model:.3f}, {gate['not_below_llm']} {evidence:.3f}")
+    assert model >= evidence, f"{gate['llm']} {gate['metric']} {model:.3f} < evidence only {evidence:.3f}"
+
+
 def test_run_writes_results_summary_and_report(gold_run):
     out, summary = gold_run
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -265,7 +265,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise RagError("用法：rag eval 数据集 [选项]，或 rag eval compare 评测目录A 评测目录B")
     return eval_command(Path(args.target[0]), _settings(args), lambda kb, paths: ingest_paths(kb, paths),
                         llm=args.llm, k=args.k, limit=args.limit, out=args.out, kb_cache=args.kb_cache,
-                        docs=args.docs)
+                        docs=args.docs, every_answerable=args.every_answerable)
 
 
 COMMANDS = {"ingest": cmd_ingest, "sources": cmd_sources, "remove": cmd_remove, "search": cmd_search, "ask": cmd_ask,

@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", help="回答模型：local、local:0.5b、openai:<模型名> 或 none（默认读取 RAG_LLM）")
     p.add_argument("-k", type=int, default=None, help="检索片段数（默认 8）")
     p.add_argument("--limit", type=int, default=None, help="只评测前 N 题")
+    p.add_argument("--every-answerable", type=int, default=None,
+                   help="只评测可回答的题中每第 N 题（从第 1 题起；CI 的本地模型门槛用 3）")
     p.add_argument("--out", help="输出目录（默认 eval_out/数据集-模型-时间）")
     p.add_argument("--kb-cache", help="自带文档的数据集的知识库缓存目录")
     p.add_argument("--docs", help="问题文件所用的文档目录（如共享评测集的 docs/），不给则用当前知识库")
