@@ -151,13 +151,21 @@ def mark_part(text: str, quotes: Sequence[Citation]) -> str:
 
 
 def _remarked(sentence: str, quotes: Sequence[Citation]) -> tuple[Citation, ...]:
-    """For a sentence whose marked quotes lack one of its figures: the quotes that state them all, or ()."""
+    """For a sentence whose marked quotes lack one of its figures: the quotes that state them all and hold
+    as many of its words as the marked ones, or (). "山东省：657000人[3]" is not moved to 广东's quote that
+    states 657000: the claim is wrong, not its mark, and stays flagged."""
     wanted = figures(sentence)
-    marked = mark_numbers(sentence)
-    if not wanted or not wanted - {f for c in quotes if c.n in marked for f in figures(c.quote)}:
+    marked = [c for c in quotes if c.n in mark_numbers(sentence)]
+    if not wanted or not wanted - {f for c in marked for f in figures(c.quote)}:
         return ()
     support = _supporting(sentence, quotes)
-    return support if wanted <= {f for c in support for f in figures(c.quote)} else ()
+    if not wanted <= {f for c in support for f in figures(c.quote)}:
+        return ()
+    words = {t for t in tokenize(without_marks(sentence)) if not t.isdigit()}
+
+    def held(cs: Sequence[Citation]) -> int:
+        return len(words & set(tokenize(" ".join(f"{c.title} {c.quote}" for c in cs))))
+    return support if held(support) >= max(held(marked), 1) else ()
 
 
 def _supporting(sentence: str, quotes: Sequence[Citation]) -> tuple[Citation, ...]:

@@ -18,7 +18,7 @@ from rag.chain import ask
 from rag.citations import parse_answer
 from rag.evidence import PartEvidence, states_answer
 from rag.model_calls import model_calls
-from rag.part_answer import PartSplit, complete_parts, join_part_answers
+from rag.part_answer import PartSplit, complete_parts, join_part_answers, mark_part
 from rag.parts import question_parts
 from rag.support import strip_support
 from rag.types import Answer, Citation
@@ -204,6 +204,10 @@ def test_a_part_citing_a_quote_without_its_figure_is_re_marked_or_left_out():
     text, left_out = join_part_answers(["2022年11月30日[1]", "GPT4的发布时间是2023年3月14日[1]。"],
                                        [(chatgpt,), (gpt4, chatgpt)], parts)
     assert not left_out and text == "2022年11月30日[1]\nGPT4的发布时间是2023年3月14日[4]。"
+    # a figure only another place's quote states: the claim is wrong, not its mark; it stays flagged
+    guangdong = Citation(1, "g.txt", "广东高考", (), "广东省2022年高考报考总人数657000人。", 0, 20)
+    shandong = Citation(3, "s.txt", "山东高考", (), "山东省2022年高考报名人数为98万人。", 0, 20)
+    assert mark_part("山东省：657000人[3]", (guangdong, shandong)) == "山东省：657000人[3]"
     # a figure none of the part's quotes states: the part is left out (complete_parts shows its own quote)
     text, left_out = join_part_answers(["2022年11月30日[1]", "GPT4的发布时间是2023年3月15日[4]。"],
                                        [(chatgpt,), (gpt4, chatgpt)], parts)
@@ -375,7 +379,6 @@ def test_an_answer_that_only_says_who_spoke_gives_the_quotes(sample_kb):
 
 
 def test_an_unmarked_sentence_stating_two_quotes_figures_gets_both_marks():
-    from rag.part_answer import mark_part
     from rag.types import Citation
 
     def quote(n: int, text: str) -> Citation:
