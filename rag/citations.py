@@ -167,6 +167,23 @@ def _with_marks(sentence: str, numbers: Sequence[int]) -> str:
     return body + "".join(f"[{n}]" for n in numbers) + sentence[len(body):]
 
 
+def _without_repeats(text: str) -> str:
+    """``text`` with each sentence said again later taken out (the 0.5B can loop: "iPhone SE 3的芯片是
+    A15处理器[1]。" twenty times); the first saying, with its marks, stays."""
+    seen: set[str] = set()
+    pieces, last = [], 0
+    for s, e in sentence_spans(text):
+        said = _MARK.sub("", text[s:e]).strip().rstrip("。！？!?；;，, ")
+        if said and said in seen:
+            pieces.append(text[last:s].rstrip(" "))
+        else:
+            pieces.append(text[last:e])
+            seen.add(said)
+        last = e
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
 def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> ParsedAnswer:
     """Normalize marks to ``[n]``, keep only ``evidence_numbers``, flag unmarked claims.
 
@@ -183,7 +200,7 @@ def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> Pars
     flagged: list[str] = []
     number_flags: list[bool] = []  # per sentence that states something ("807名[1]"): flagged for its figures?
     moved = _MARKS_AFTER_END.sub(lambda m: m.group(2).strip() + m.group(1), text.strip())
-    moved = _MARKS_BEFORE.sub(_marks_to_end, moved)
+    moved = _without_repeats(_MARKS_BEFORE.sub(_marks_to_end, moved))
     pieces: list[str] = []
     last = 0
     for s, e in sentence_spans(moved):

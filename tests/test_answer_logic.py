@@ -281,6 +281,16 @@ def test_marks_written_before_a_sentence_go_to_its_end():
     assert parse_answer("2018年起[1]。[2]\n", quotes).cited == (1, 2)
 
 
+def test_a_sentence_the_model_says_again_is_shown_once():
+    # the 0.5B looped on one part: the same sentence twenty times, with and without its mark
+    quotes = {1: "iPhone SE 3系统升级至A15处理器，支持5G服务。", 2: "iPhone SE 3起售价429美元起、国行3499元起"}
+    looped = "iPhone SE 3的芯片是A15处理器[1]。 " * 3 + "iPhone SE 3的芯片是A15处理器。\niPhone SE 3起售价429美元起[2]"
+    parsed = parse_answer(looped, quotes)
+    assert parsed.text == "iPhone SE 3的芯片是A15处理器[1]。\niPhone SE 3起售价429美元起[2]" and not parsed.flagged
+    two = "乐山选派807名党建指导员[1]。自贡选派72名党建指导员[2]。"
+    assert parse_answer(two, {1: "选派807名党建指导员", 2: "选派72名党建指导员"}).text == two
+
+
 def test_an_answer_of_bare_marks_falls_back_to_the_evidence(sample_kb):
     model = FakeListChatModel(responses=["[1][2]、[3]"])
     answer = ask(sample_kb, "哪些地方建立了党建联盟？", chat_model=model, llm="local")
