@@ -168,17 +168,19 @@ def _with_marks(sentence: str, numbers: Sequence[int]) -> str:
 
 
 def _without_repeats(text: str) -> str:
-    """``text`` with each sentence said again later taken out (the 0.5B can loop: "iPhone SE 3的芯片是
-    A15处理器[1]。" twenty times); the first saying, with its marks, stays."""
-    seen: set[str] = set()
+    """``text`` with each sentence said again, citing nothing it did not cite before, taken out (the 0.5B
+    can loop: "iPhone SE 3的芯片是A15处理器[1]。" twenty times). The same words citing another quote stay:
+    they are said of another article."""
+    seen: dict[str, set[int]] = {}
     pieces, last = [], 0
     for s, e in sentence_spans(text):
-        said = _MARK.sub("", text[s:e]).strip().rstrip("。！？!?；;，, ")
-        if said and said in seen:
+        sentence = text[s:e]
+        said, marks = _MARK.sub("", sentence).strip().rstrip("。！？!?；;，, "), mark_numbers(sentence)
+        if said and said in seen and marks <= seen[said]:
             pieces.append(text[last:s].rstrip(" "))
         else:
             pieces.append(text[last:e])
-            seen.add(said)
+            seen.setdefault(said, set()).update(marks)
         last = e
     pieces.append(text[last:])
     return "".join(pieces)

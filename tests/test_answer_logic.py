@@ -289,6 +289,8 @@ def test_a_sentence_the_model_says_again_is_shown_once():
     assert parsed.text == "iPhone SE 3的芯片是A15处理器[1]。\niPhone SE 3起售价429美元起[2]" and not parsed.flagged
     two = "乐山选派807名党建指导员[1]。自贡选派72名党建指导员[2]。"
     assert parse_answer(two, {1: "选派807名党建指导员", 2: "选派72名党建指导员"}).text == two
+    by_place = "- 地方：选派党建指导员[1]\n- 地方：选派党建指导员[2]"  # the same words of another article
+    assert parse_answer(by_place, {1: "选派党建指导员", 2: "选派党建指导员"}).text == by_place
 
 
 def test_an_answer_of_bare_marks_falls_back_to_the_evidence(sample_kb):
