@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,14 +76,13 @@ class Dataset:
     kinds: tuple[str, ...] = field(default=())
 
     def limited(self, n: int | None) -> Dataset:
-        return self if not n else Dataset(self.name, self.path, self.items[:n], self.docs_dir, self.kinds)
+        return self if not n else replace(self, items=self.items[:n])
 
     def every_answerable(self, n: int | None) -> Dataset:
         """Every ``n``-th answerable item from the first (the CI gate's fixed subset of the gold set)."""
         if not n:
             return self
-        items = tuple(i for i in self.items if i.answerable)[::n]
-        return Dataset(self.name, self.path, items, self.docs_dir, self.kinds)
+        return replace(self, items=tuple(i for i in self.items if i.answerable)[::n])
 
 
 def source_id(name: str) -> str:

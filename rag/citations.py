@@ -71,10 +71,14 @@ def _replace_marks(text: str, valid: set[int], cited: list[int], dropped: list[i
     return _MARK_RUN.sub(once, _MARK.sub(repl, text))
 
 
+def _bare(text: str) -> str:
+    """``text`` without its marks and flags: what the answer itself says."""
+    return _MARK.sub("", text).replace(FLAG, "").replace(NUMBER_FLAG, "")
+
+
 def content_chars(text: str) -> int:
     """Chinese characters, digits and Latin letters of ``text`` ("B站", "COMAC919"), not counting marks and flags."""
-    bare = _MARK.sub("", text).replace(FLAG, "").replace(NUMBER_FLAG, "")
-    return len(_CLAIM_CHARS.findall(bare))
+    return len(_CLAIM_CHARS.findall(_bare(text)))
 
 
 _ATTRIBUTION = re.compile(r"(?:说|表示|介绍|指出|透露)$")
@@ -85,8 +89,7 @@ def only_attribution(text: str, question: str) -> bool:
     """``text`` says only who spoke, not what: the 0.5B answered "…技术中心主任罗清明说[1]" (the tail of
     its quote "“…组建了‘钒钛技术党员攻坚队’…”罗清明说。") to "组建了什么党员攻坚队？". Not when the
     question asks who, or the answer quotes what was said."""
-    lines = [line for line in _MARK.sub("", text).replace(FLAG, "").replace(NUMBER_FLAG, "").splitlines()
-             if line.strip()]
+    lines = [line for line in _bare(text).splitlines() if line.strip()]
     if len(lines) != 1 or "谁" in question or _QUOTED.search(lines[0]):
         return False
     return _ATTRIBUTION.search(lines[0].strip().rstrip("。！!")) is not None

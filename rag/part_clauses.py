@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import re
 
-from rag.part_words import posseg
+from rag.part_words import ASKING, HOW, posseg
 
 _CLAUSE_END = re.compile(r"[，,？?]")
 # the clause ends on what it asks: "多少钱", "多少名党建指导员", "是什么类型的电影", "有谁", "在哪里", "何时"
 _ASKS_AT_END = re.compile(r"(?:(?:多少|几|什么)[\u4e00-\u9fff的]{0,6}|谁|哪[里儿个些国]?|何时|哪一年)$")
 _SETS_A_TIME = re.compile(r"(?:后|时|前|以来|期间|之际)$")  # "…提交什么后，": when, not what
-_ASKS = re.compile(r"多少|几|什么|谁|哪|何时")
-_HOW_OR_WHETHER = re.compile(r"怎|如何|为什么|为何|是否|吗|呢")
 _NARROWS = re.compile(r"^(?:其中|其余|此外|另外|同时|并且|而且|以及|这|那|此)")  # leans on the first answer
 _PRONOUN = re.compile(r"^(?:它|其|他|她|该)(的)?")
 _TITLE_AT_START = re.compile(r"^《[^《》]{1,30}》")
@@ -39,10 +37,10 @@ def clause_questions(question: str) -> tuple[str, ...]:
     clauses = [c.strip() for c in _CLAUSE_END.split(question.strip()) if c.strip()]
     if not 2 <= len(clauses) <= 4 or any(len(c) < _MIN_CLAUSE_CHARS for c in clauses):
         return ()
-    if (_HOW_OR_WHETHER.search(question) or not _ASKS_AT_END.search(clauses[0])
-            or _SETS_A_TIME.search(clauses[0])):
+    if (HOW.search(question) or "呢" in question  # "…，自贡呢？" leans on the first clause
+            or not _ASKS_AT_END.search(clauses[0]) or _SETS_A_TIME.search(clauses[0])):
         return ()
-    if any(not _ASKS.search(c) or _NARROWS.match(c) for c in clauses[1:]):
+    if any(not ASKING.search(c) or _NARROWS.match(c) for c in clauses[1:]):
         return ()
     subject = _subject(clauses[0])
     if subject is None:
@@ -58,7 +56,7 @@ def _subject(clause: str) -> str | None:
     if title:
         return title.group() + ("的" if clause[title.end():].startswith("的") else "")
     owner = _OWNER.match(clause)
-    if owner and not _ASKS.search(owner.group()):
+    if owner and not ASKING.search(owner.group()):
         return owner.group()
     words = posseg(clause)
     if words and words[0][3].startswith(_NAME_TAGS) and len(words[0][2]) >= 2:

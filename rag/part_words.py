@@ -17,6 +17,9 @@ from functools import lru_cache
 WORD_CONJUNCTIONS = ("和", "与", "及")
 NAMED = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "eng"}
 _NAME_PIECES = {"a", "ag", "zg", "z", "b", "g", "y"}  # what jieba leaves of a name it split
+# the words a question asks with; and those that ask how or whether rather than for a fact
+ASKING = re.compile(r"多少|几|什么|哪|谁|怎|如何|是否|何时")
+HOW = re.compile(r"怎|如何|为什么|为何|是否|吗")
 
 
 @lru_cache(maxsize=256)

@@ -29,7 +29,7 @@ from functools import lru_cache
 from rag.citations import content_chars
 from rag.keyword import tokenize
 from rag.part_clauses import clause_questions
-from rag.part_words import NAMED, latin_names, phrase_pair, posseg, rest_of_name, word_pair
+from rag.part_words import ASKING, HOW, NAMED, latin_names, phrase_pair, posseg, rest_of_name, word_pair
 from rag.regions import load_gazetteer
 
 _CONJUNCTIONS = ("以及", "和", "与", "及", "、", "跟", "同")
@@ -52,9 +52,6 @@ _REST_OF_ITEM = re.compile(r"[^，,。？?的和与及、\s]{1,5}?(?=分别|各�
 _MEASURE_HEAD = re.compile(r"(?:率|量|额|数|值|比例|比重|占比|价格|规模|人次)$")
 # "A和B分别被罚或计划投资多少钱": one predicate per item, in order, before the question word.
 _ALTERNATIVE = re.compile(r"或者|或|、")
-# without 分别, like words are split only in a question that asks for a fact, not how or whether
-_HOW = re.compile(r"怎|如何|为什么|为何|是否|吗")
-_ASKING = re.compile(r"多少|几|什么|哪|谁|怎|如何|是否|何时")
 # "A和B会晤…" is one event of two parties, not two questions (unless 分别 says so).
 _JOINT = re.compile(r".{0,6}?(会晤|会谈|会见|通话|合作|共同|联合|签署|签订|之间|对阵|交锋|相比|比较|"
                     r"(?<![在于])哪个|谁更|关系|差距|区别)")  # "在哪个组" asks where, not which of the two
@@ -103,7 +100,8 @@ def _coordination_parts(q: str) -> tuple[str, ...]:
     q = _BARE_EACH.sub("分别", q, count=1) if not _EACH.search(q) else q
     each = _EACH.search(q)
     scope = q[:each.start()] if each else q
-    pair = word_pair(scope) or phrase_pair(scope, each is not None) if each or not _HOW.search(q) else []
+    # without 分别, like words are split only in a question that asks for a fact, not how or whether
+    pair = word_pair(scope) or phrase_pair(scope, each is not None) if each or not HOW.search(q) else []
     if pair and not each and _JOINT.match(q, pair[-1][1]):
         pair = []  # "中国和美国经济相比…": one comparison
     word_level = [_Item(a, b, "word") for a, b in pair]
@@ -140,7 +138,7 @@ def _paired_predicates(tail: str, n: int) -> list[str]:
     Only when the words before the question word are exactly ``n`` alternatives (或/或者/、), each
     of two to six characters; otherwise every item keeps the whole tail.
     """
-    asking = _ASKING.search(tail)
+    asking = ASKING.search(tail)
     if asking is None:
         return [tail] * n
     verbs = _ALTERNATIVE.split(tail[:asking.start()])
