@@ -58,6 +58,7 @@ from rag.knowledge import KnowledgeBase
 from rag.llm import LlmChoice, make_chat_model, parse_llm
 from rag.model_calls import ModelCall, call_chain, model_calls
 from rag.part_answer import PartSplit, complete_parts, join_part_answers, split_evidence
+from rag.part_clauses import attribute_questions
 from rag.parts import question_parts
 from rag.prompts import generation_inputs
 from rag.refusal import is_refusal, is_weak, missing_regions
@@ -110,6 +111,8 @@ def ask_stream(
         with timer.stage("load"):  # the embedding model, Chroma and BM25: not retrieval time
             kb.open()
     parts = question_parts(standalone)
+    if not parts and choice.kind != "none":  # the model reads one attribute at a time; the quotes show them together
+        parts = attribute_questions(standalone)
     split: PartSplit | None = None
     with timer.stage("retrieve"):
         if parts:

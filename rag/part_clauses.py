@@ -10,6 +10,13 @@ Kept whole: a first clause that sets a time or condition ("截至2021年上半�
 "受害者无法足额提交什么后，…"), a clause asking how or whether, and a second clause that
 narrows the first ("…有多少名员工，其中党员多少名").
 
+``attribute_questions`` splits two attributes of one subject joined by one 和/及/与 at the end of
+the question ("安倍晋三的国葬时间和地点？" → "安倍晋三的国葬时间？", "安倍晋三的国葬地点？";
+"《人世间》的导演和编剧是谁？"), only when nothing before them asks ("…建立了多少个党支部和联合党支部"
+asks one count) and the question asks for a fact, not how or whether. The chain splits them only
+for a model, which reads one attribute at a time better; the quotes of the whole question already
+show both attributes (retrieved part by part, the other attribute's passage ranked lower).
+
 Deliberately not here: questions that stand alone (``rag.parts``, ``_whole_questions``) and
 coordinations ("A和B分别…").
 """
@@ -18,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-from rag.part_words import ASKING, HOW, posseg
+from rag.part_words import ASKING, HOW, NAMED, SET_PHRASE, posseg
 
 _CLAUSE_END = re.compile(r"[，,？?]")
 # the clause ends on what it asks: "多少钱", "多少名党建指导员", "是什么类型的电影", "有谁", "在哪里", "何时"
@@ -30,6 +37,9 @@ _TITLE_AT_START = re.compile(r"^《[^《》]{1,30}》")
 _OWNER = re.compile(r"^[^，,。？?的]{2,12}的")  # "iPhone SE 3的芯片是什么" → "iPhone SE 3的"
 _NAME_TAGS = ("nr", "ns", "nt", "nz", "n", "eng")
 _MIN_CLAUSE_CHARS = 4
+# what may follow the second attribute: the question word alone ("是谁？", "是什么时候", "分别是多少")
+_ASKING_TAIL = re.compile(r"(?:分别|各自)?(?:是|有|为)?(?:谁|什么时候|什么|多少|哪些|哪里|何时)?[？?]?$")
+_ATTRIBUTE = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,8}")
 
 
 def clause_questions(question: str) -> tuple[str, ...]:
@@ -73,3 +83,29 @@ def _with_subject(clause: str, subject: str) -> str:
     if pronoun:
         return bare + ("的" if pronoun.group(1) else "") + clause[pronoun.end():]
     return subject + clause
+
+
+def attribute_questions(question: str) -> tuple[str, ...]:
+    """Two questions for "X的A和B…" where A and B, at the end of the question, are two attributes of
+    X: the first asks X's A, the second has B in A's place. A is the last word before the 和, with the
+    verb before it when that verb follows 的 ("小米13系列手机的发布时间和处理器" → "…手机的处理器");
+    ``()`` unless the question has one such 和 and asks nothing before it."""
+    q = question.strip()
+    if HOW.search(q) or "呢" in q or SET_PHRASE.search(q):
+        return ()
+    words = posseg(q)
+    joins = [k for k, (_, _, word, flag) in enumerate(words) if word in ("和", "及", "与", "以及") and flag == "c"]
+    if len(joins) != 1 or not 2 <= joins[0] < len(words) - 1:
+        return ()
+    k = joins[0]
+    asking = _ASKING_TAIL.search(q, words[k][1])  # always matches: at worst the empty end
+    second, rest = q[words[k][1]:asking.start()], q[asking.start():]
+    a_start = words[k - 2][0] if words[k - 2][3] == "v" and k >= 3 and words[k - 3][2] == "的" else words[k - 1][0]
+    first, head = q[a_start:words[k][0]], q[:a_start]  # "的发布时间和处理器": the verb goes with the first
+    if not (_ATTRIBUTE.fullmatch(first) and _ATTRIBUTE.fullmatch(second)) or len(first) > 4:
+        return ()
+    if len(head.rstrip("的")) < 2 or ASKING.search(head) or "的" in second:
+        return ()
+    if {words[k - 1][3], words[k + 1][3]} & NAMED:
+        return ()  # "《阿凡达：水之道》大陆和香港上映日期": two places, not two attributes
+    return head + first + rest, head + second + rest

@@ -20,6 +20,7 @@ _NAME_PIECES = {"a", "ag", "zg", "z", "b", "g", "y"}  # what jieba leaves of a n
 # the words a question asks with; and those that ask how or whether rather than for a fact
 ASKING = re.compile(r"多少|几|什么|哪|谁|怎|如何|是否|何时")
 HOW = re.compile(r"怎|如何|为什么|为何|是否|吗")
+SET_PHRASE = re.compile(r"国家和地区|党和国家|党和政府|党和人民")  # set phrases, not two items
 
 
 @lru_cache(maxsize=256)

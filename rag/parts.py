@@ -29,11 +29,10 @@ from functools import lru_cache
 from rag.citations import content_chars
 from rag.keyword import tokenize
 from rag.part_clauses import clause_questions
-from rag.part_words import ASKING, HOW, NAMED, latin_names, phrase_pair, posseg, rest_of_name, word_pair
+from rag.part_words import ASKING, HOW, NAMED, SET_PHRASE, latin_names, phrase_pair, posseg, rest_of_name, word_pair
 from rag.regions import load_gazetteer
 
 _CONJUNCTIONS = ("以及", "和", "与", "及", "、", "跟", "同")
-_SET_PHRASE = re.compile(r"国家和地区|党和国家|党和政府|党和人民")  # set phrases, not two items
 _KEPT = "\ue000"  # stands for the 和 of a set phrase while the question is split
 _EACH = re.compile(r"分别|各自")
 # A bare 各 before the verb it distributes ("梅西和C罗各进了几个球") is read as 分别 (jieba would join it
@@ -90,7 +89,7 @@ def question_parts(question: str) -> tuple[str, ...]:
     whole = _whole_questions(q) or clause_questions(q)
     if whole:
         return whole
-    masked = _SET_PHRASE.sub(lambda m: m.group().replace("和", _KEPT), q)  # "国家和地区" is one thing
+    masked = SET_PHRASE.sub(lambda m: m.group().replace("和", _KEPT), q)  # "国家和地区" is one thing
     return tuple(part.replace(_KEPT, "和") for part in _coordination_parts(masked))
 
 

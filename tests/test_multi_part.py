@@ -19,6 +19,7 @@ from rag.citations import parse_answer
 from rag.evidence import PartEvidence, states_answer
 from rag.model_calls import model_calls
 from rag.part_answer import PartSplit, complete_parts, join_part_answers, mark_part
+from rag.part_clauses import attribute_questions
 from rag.parts import question_parts
 from rag.support import strip_support
 from rag.types import Answer, Citation
@@ -106,7 +107,7 @@ def test_a_question_about_several_like_things_is_split_into_one_question_each(qu
     "如何做好党建和团建工作？",  # like words, but asked how
     "党建和团建工作是否融合？",
     "中国和美国哪个经济增长更快？",  # a comparison
-    "《踏冰逐梦》的主演和导演是谁？",  # attributes of one thing, often stated in one sentence (not kept, bench)
+    "《踏冰逐梦》的主演和导演是谁？",  # attributes of one thing: split only for the model (attribute_questions)
     "上饶经开区单独建立了多少个党支部和联合党支部？",
     "其他地方是怎么选派党建指导员的？",
     "各地是怎么做楼宇党建的？",  # 各 as a determiner
@@ -120,6 +121,44 @@ def test_a_question_about_several_like_things_is_split_into_one_question_each(qu
 ])
 def test_a_question_about_one_thing_is_not_split(question):
     assert question_parts(question) == ()
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("《天才基本法》的主演和导演是谁？", ("《天才基本法》的主演是谁？", "《天才基本法》的导演是谁？")),
+    ("安倍晋三的国葬时间和地点？", ("安倍晋三的国葬时间？", "安倍晋三的国葬地点？")),  # 国葬 goes with both
+    ("香港第六任行政长官选举时间及结果", ("香港第六任行政长官选举时间", "香港第六任行政长官选举结果")),
+    ("2023年五一旅游人次和收入是多少？", ("2023年五一旅游人次是多少？", "2023年五一旅游收入是多少？")),
+    # a verb right after 的 belongs to the first attribute only
+    ("小米13系列手机的发布时间和处理器？", ("小米13系列手机的发布时间？", "小米13系列手机的处理器？")),
+    ("市北区楼宇党委的成立时间和参与人数？", ("市北区楼宇党委的成立时间？", "市北区楼宇党委的参与人数？")),
+])
+def test_two_attributes_of_one_thing_are_two_questions_for_the_model(question, parts):
+    assert attribute_questions(question) == parts
+
+
+@pytest.mark.parametrize("question", [
+    "上饶经开区单独建立了多少个党支部和联合党支部？",  # asks one count before the 和
+    "《阿凡达：水之道》大陆和香港上映日期",  # two places, not two attributes
+    "如何推动党建与发展互融互促？",  # how, not what
+    "参加北京冬奥会的国家和地区有哪些？",  # a set phrase
+    "中泰信大厦楼宇党委的成立时间和管理的党支部数量？",  # the second is a phrase of its own
+    "成都大运会和杭州亚运会开幕时间",  # two things, one attribute
+])
+def test_a_question_that_is_not_two_attributes_of_one_thing_is_left_whole(question):
+    assert attribute_questions(question) == ()
+
+
+def test_two_attributes_are_asked_of_the_model_one_at_a_time_and_the_quotes_answer_them_together(sample_kb):
+    question = "市北区楼宇党委的成立时间和参与人数？"
+    assert ask(sample_kb, question, llm="none").parts == ()  # the quotes of the whole question show both
+    model = FakeListChatModel(responses=["市北区楼宇党委成立于2020年上半年。", "活动参与总人数超3.8万。"])
+    answer = ask(sample_kb, question, chat_model=model, llm="local")
+    assert answer.parts == ("市北区楼宇党委的成立时间？", "市北区楼宇党委的参与人数？")
+    assert answer.answered_by == "model" and not answer.fallback
+    first, second = answer.text.split("\n")  # each part's answer marked with its own quote
+    assert first == "市北区楼宇党委成立于2020年上半年[1]。" and second == "活动参与总人数超3.8万[2]。"
+    quotes = {c.n: c.quote for c in answer.citations}
+    assert "2020年上半年" in quotes[1] and "3.8万" in quotes[2]
 
 
 def test_each_part_gets_its_own_article_in_the_evidence_answer(sample_kb):
