@@ -3,6 +3,7 @@
 ``posseg`` gives each word its offsets and part-of-speech tag. ``word_pair`` finds two like
 words joined by one 和/与/及 whose context is shared ("澳网男单和女单冠军分别…"); ``phrase_pair`` two
 phrases of one shape ("女子双人10米跳台和男子双人10米跳台冠军", "最佳电视剧和最佳电视动画分别…").
+``men_and_women`` reads "男女单打" as the men's and the women's event.
 ``rest_of_name`` and ``latin_names`` mend names jieba cut ("和英/伟达", "NBA2021", "和耶伦").
 
 Deliberately not here: building the parts' questions (``rag.parts``).
@@ -21,6 +22,8 @@ _NAME_PIECES = {"a", "ag", "zg", "z", "b", "g", "y"}  # what jieba leaves of a n
 ASKING = re.compile(r"多少|几|什么|哪|谁|怎|如何|是否|何时")
 HOW = re.compile(r"怎|如何|为什么|为何|是否|吗")
 SET_PHRASE = re.compile(r"国家和地区|党和国家|党和政府|党和人民")  # set phrases, not two items
+# "男女单打" is "男子单打和女子单打" said short; "男女单" is "男单和女单" (not 男女比例, 男女平等)
+_MEN_AND_WOMEN = re.compile(r"男女(单打|双打|单人|双人|团体|单|双)(?![打人])")
 
 
 @lru_cache(maxsize=256)
@@ -83,6 +86,17 @@ def phrase_pair(q: str, each: bool) -> list[tuple[int, int]]:
         if min(sizes) > len(first) and max(sizes) <= 2 * min(sizes):
             return [(left_start + at, c), (c + 1, len(q))]
     return []
+
+
+def men_and_women(q: str) -> tuple[str, ...]:
+    """The men's and the women's question of "…男女单打冠军是谁" ("…男子单打冠军是谁", "…女子单打冠军是谁";
+    "2023年温网男女单冠军" → "2023年温网男单冠军", "2023年温网女单冠军"), or ``()``."""
+    pair = _MEN_AND_WOMEN.search(q)
+    if pair is None or HOW.search(q):
+        return ()
+    event = pair.group(1)
+    men, women = (f"男{event}", f"女{event}") if len(event) == 1 else (f"男子{event}", f"女子{event}")
+    return tuple(q[:pair.start()] + who + q[pair.end():] for who in (men, women))
 
 
 def _one_join(tokens: Sequence[tuple[int, int, str, str]]) -> int | None:

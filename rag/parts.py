@@ -29,7 +29,18 @@ from functools import lru_cache
 from rag.citations import content_chars
 from rag.keyword import tokenize
 from rag.part_clauses import clause_questions
-from rag.part_words import ASKING, HOW, NAMED, SET_PHRASE, latin_names, phrase_pair, posseg, rest_of_name, word_pair
+from rag.part_words import (
+    ASKING,
+    HOW,
+    NAMED,
+    SET_PHRASE,
+    latin_names,
+    men_and_women,
+    phrase_pair,
+    posseg,
+    rest_of_name,
+    word_pair,
+)
 from rag.regions import load_gazetteer
 
 _CONJUNCTIONS = ("以及", "和", "与", "及", "、", "跟", "同")
@@ -86,7 +97,7 @@ def question_parts(question: str) -> tuple[str, ...]:
     """One question per coordinated item (or per whole question of a message that asks several),
     or ``()`` when ``question`` asks about one thing."""
     q = question.strip()
-    whole = _whole_questions(q) or clause_questions(q)
+    whole = _whole_questions(q) or clause_questions(q) or men_and_women(q)
     if whole:
         return whole
     masked = SET_PHRASE.sub(lambda m: m.group().replace("和", _KEPT), q)  # "国家和地区" is one thing
