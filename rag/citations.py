@@ -81,6 +81,13 @@ def content_chars(text: str) -> int:
     return len(_CLAIM_CHARS.findall(_bare(text)))
 
 
+def only_restates(text: str, question: str) -> bool:
+    """True when ``text`` says nothing but words of ``question``: the 0.5B answered the part "2023年温网男单冠军"
+    with "2023年温网男单冠军[1]"."""
+    said = _CLAIM_CHARS.findall(_bare(text))
+    return bool(said) and set(said) <= set(question)
+
+
 _ATTRIBUTION = re.compile(r"(?:说|表示|介绍|指出|透露)$")
 _QUOTED = re.compile(r"[“「\"].+[”」\"]")
 

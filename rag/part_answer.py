@@ -18,7 +18,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from rag.citations import figures, has_mark, mark_numbers, number_strings, parse_answer, without_marks
+from rag.citations import (
+    figures,
+    has_mark,
+    mark_numbers,
+    number_strings,
+    only_restates,
+    parse_answer,
+    without_marks,
+)
 from rag.compose import missing_part_text, part_topic
 from rag.evidence import PartEvidence, select_part_evidence
 from rag.keyword import tokenize
@@ -95,8 +103,9 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
     """The model's answers to the parts, one per line, each unmarked sentence marked with its part's quote,
     and the parts left out.
 
-    A part the model refused, answered about another part, or answered only with figures its
-    quotes do not state ("布林肯访华时间：6月19日" where the quote says "6月18日至19日") is left out
+    A part the model refused, answered with its own question's words ("2023年温网男单冠军[1]"),
+    answered about another part, or answered only with figures its quotes do not state
+    ("布林肯访华时间：6月19日" where the quote says "6月18日至19日") is left out
     (``complete_parts`` then adds its own quote); when every part was refused, the first
     refusal stands for the whole answer.
     """
@@ -104,7 +113,7 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
     kept, left_out = [], set()
     for i, (text, part_quotes) in enumerate(zip(texts, quotes, strict=True)):
         marked = mark_part(text, part_quotes).strip()
-        if (is_refusal(text) or _about_another_part(marked, part_quotes, words, i)
+        if (is_refusal(text) or only_restates(text, parts[i]) or _about_another_part(marked, part_quotes, words, i)
                 or parse_answer(marked, {c.n: c.quote for c in part_quotes}).only_unsupported_numbers):
             left_out.add(i)
         else:

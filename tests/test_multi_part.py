@@ -87,6 +87,9 @@ from rag.types import Answer, Citation
     ("布林肯和耶伦访华时间", ("布林肯访华时间", "耶伦访华时间")),
     ("2023年马德里大师赛张之臻和吴易昺的成绩？",
      ("2023年马德里大师赛张之臻的成绩？", "2023年马德里大师赛吴易昺的成绩？")),
+    # the men's and the women's event said short
+    ("2023年德班世乒赛男女单打冠军是谁", ("2023年德班世乒赛男子单打冠军是谁", "2023年德班世乒赛女子单打冠军是谁")),
+    ("2023年温网男女单冠军", ("2023年温网男单冠军", "2023年温网女单冠军")),
     # clauses that each ask a fact of one subject: the later ones get the first one's subject (rag.part_clauses)
     ("邓伦逃税多少钱，被罚了多少钱", ("邓伦逃税多少钱", "邓伦被罚了多少钱")),
     ("《心居》的主演有谁，导演是谁？", ("《心居》的主演有谁", "《心居》的导演是谁")),
@@ -107,6 +110,7 @@ def test_a_question_about_several_like_things_is_split_into_one_question_each(qu
     "如何做好党建和团建工作？",  # like words, but asked how
     "党建和团建工作是否融合？",
     "中国和美国哪个经济增长更快？",  # a comparison
+    "该公司员工的男女比例是多少？",  # 男女 of a ratio, not two events
     "《踏冰逐梦》的主演和导演是谁？",  # attributes of one thing: split only for the model (attribute_questions)
     "上饶经开区单独建立了多少个党支部和联合党支部？",
     "其他地方是怎么选派党建指导员的？",
@@ -200,6 +204,15 @@ def test_a_part_the_model_refused_is_completed_from_its_quote(sample_kb):
     assert "关于“自贡选派了多少名党建指导员”，原文：" in answer.text and "72名" in answer.text
     assert "补上原文摘录" in answer.notice
     assert len({c.source for c in answer.citations}) == 2
+
+
+def test_a_part_answered_with_its_own_question_is_completed_from_its_quote(sample_kb):
+    # the 0.5B answered the part "2023年温网男单冠军" with "2023年温网男单冠军[1]"
+    model = FakeListChatModel(responses=["乐山市选派807名党建指导员[1]。", "自贡选派了党建指导员[2]。"])
+    answer = ask(sample_kb, "乐山和自贡分别选派了多少名党建指导员？", chat_model=model, llm="local")
+    assert answer.fallback == "missing_parts"
+    assert "自贡选派了党建指导员[2]" not in answer.text
+    assert "关于“自贡选派了多少名党建指导员”，原文：" in answer.text and "72名" in answer.text
 
 
 def test_a_part_answered_about_the_other_part_is_replaced_by_its_own_quote(sample_kb):
