@@ -27,7 +27,8 @@ A multi-part question ("A和B分别…", ``rag.parts``) is retrieved part by par
 answered part by part (``rag.part_answer``): the model is asked each answerable part on
 its own, with that part's best ``model_evidence_k`` passages, and the answers are joined.
 A one-thing question shows the model only its best ``model_evidence_k`` passages; the
-user still sees all of them. A cross-case question whose evidence spans two or more
+user still sees all of them. A list of people the model cut short ("…的主演是谁") is followed
+by the shown quotes that state the answer and name others (``rag.list_answer``). A cross-case question whose evidence spans two or more
 articles is answered one line per article (``rag.case_lines``; for the local llama.cpp
 server a grammar forces each line's place and marks). Which passages, question and prompt
 each model call gets is ``rag.model_calls``; the prompt texts are ``rag.prompts``.
@@ -55,6 +56,7 @@ from rag.compose import compose_answer, compose_parts, refusal_text
 from rag.config import Settings
 from rag.evidence import Evidence, select_evidence, states_answer
 from rag.knowledge import KnowledgeBase
+from rag.list_answer import more_names
 from rag.llm import LlmChoice, make_chat_model, parse_llm
 from rag.model_calls import ModelCall, call_chain, model_calls
 from rag.part_answer import PartSplit, complete_parts, join_part_answers, split_evidence
@@ -190,8 +192,11 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
         raw, left_out = join_part_answers(texts, [call.quotes for call in calls], [call.question for call in calls])
         asked = [split.parts.index(call.question) for call in calls]  # one call per answerable part
         split = replace(split, left_out=frozenset(asked[i] for i in left_out))
-    yield _final(kb, _from_model(raw, base, picked, lambda: _refusal_contradicted(kb, picked, calls), split,
-                                 support=not calls[0].by_case), timer)
+    answer = _from_model(raw, base, picked, lambda: _refusal_contradicted(kb, picked, calls), split,
+                         support=not calls[0].by_case)
+    question = base.standalone_question or base.question
+    yield _final(kb, more_names(answer, lambda c: states_answer(kb, question, [c], settings.override_refusal_coverage)),
+                 timer)
 
 
 def _refusal_contradicted(kb: KnowledgeBase, picked: list[Evidence], calls: list[ModelCall]) -> bool:
