@@ -28,9 +28,10 @@ answered part by part (``rag.part_answer``): the model is asked each answerable 
 its own, with that part's best ``model_evidence_k`` passages, and the answers are joined.
 A one-thing question shows the model only its best ``model_evidence_k`` passages; the
 user still sees all of them. A list of people the model cut short ("…的主演是谁") is followed
-by the shown quotes that state the answer and name others (``rag.list_answer``). A cross-case question whose evidence spans two or more
-articles is answered one line per article (``rag.case_lines``; for the local llama.cpp
-server a grammar forces each line's place and marks). Which passages, question and prompt
+by the shown quotes that state the answer and name others (``rag.list_answer``). A
+cross-case question whose evidence spans two or more articles is answered one line per
+article (``rag.case_lines``; for the local llama.cpp server a grammar forces each line's
+place and marks). Which passages, question and prompt
 each model call gets is ``rag.model_calls``; the prompt texts are ``rag.prompts``.
 
 Timings (``Answer.timings_ms``, milliseconds) belong to the call: the stages
