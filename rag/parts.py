@@ -66,13 +66,15 @@ _ALTERNATIVE = re.compile(r"或者|或|、")
 _JOINT = re.compile(r".{0,6}?(会晤|会谈|会见|通话|合作|共同|联合|签署|签订|之间|对阵|交锋|相比|比较|"
                     r"(?<![在于])哪个|谁更|关系|差距|区别)")  # "在哪个组" asks where, not which of the two
 MAX_PARTS = 4
+# regions jieba reads as common nouns, coordinated with places ("《阿凡达：水之道》大陆和香港上映日期")
+_REGION_WORDS = {"大陆", "内地", "国内", "国外", "海外", "境内", "境外", "全国", "全球", "本土"}
 
 
 @dataclass(frozen=True)
 class _Item:
     start: int
     end: int
-    kind: str  # place / year / title / named / noun / word (``rag.part_words.word_pair``)
+    kind: str  # place / region / year / title / named / noun / word (``rag.part_words.word_pair``)
     tokens: int = 1
 
 
@@ -252,6 +254,8 @@ def _places(q: str) -> tuple[str, ...]:
 def _alike(a: _Item, b: _Item, each: bool) -> bool:
     if a.kind == b.kind and a.kind != "noun":
         return True
+    if "region" in {a.kind, b.kind} and {a.kind, b.kind} <= {"region", "place", "named"}:
+        return True  # "大陆和香港", "内地和北美": a region and a place
     # with 分别/各自 any two nouns are parallel items, but not a noun and a year or a title
     return each and not {a.kind, b.kind} & {"year", "title"}
 
@@ -276,7 +280,9 @@ def _typed_spans(q: str, each: bool) -> list[_Item]:
     for start, end, word, flag in tokens:
         if word in _CONJUNCTIONS or not re.search(r"[\u4e00-\u9fffA-Za-z]", word):
             continue
-        if flag in NAMED:
+        if word in _REGION_WORDS:
+            add(start, end, "region")
+        elif flag in NAMED:
             add(start, end, "named")
         elif each and (flag.startswith(("n", "j", "v")) or flag in {"t", "b"}):
             add(start, end, "noun")
