@@ -39,7 +39,7 @@ from rag.chain import ask
 from rag.config import Settings
 from rag.knowledge import KnowledgeBase
 from rag.retrieval import search
-from rag.support import strip_support
+from rag.support import own_words
 from rag.types import Answer
 
 _MARKS = re.compile(r"\[\d{1,2}\]")
@@ -76,8 +76,8 @@ def score(item: EvalItem, answer: Answer, ranking: list[str],
     m["false_refusal_rate"] = answer.refused
     text = "" if answer.refused else _MARKS.sub("", answer.text)  # scored without its [n] citation marks
     m["accuracy"] = _correct(item, text)
-    if answer.answered_by == "model":  # the model's own words, without the clauses rag.support added
-        m["accuracy_own_words"] = _correct(item, _MARKS.sub("", strip_support(answer.text)))
+    if answer.answered_by == "model":  # the model's own words, without the clauses and quote lines added to them
+        m["accuracy_own_words"] = _correct(item, _MARKS.sub("", own_words(answer.text)))
     m["char_f1"] = char_f1(text, item.references)
     m["exact_match"] = exact_match(text, item.references)
     if item.key_points:

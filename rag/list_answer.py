@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from rag.part_words import posseg
+from rag.support import MORE_QUOTE
 from rag.types import Answer, Citation
 
 _PEOPLE = r"(?:人员|演员|主演|选手|球员|运动员|成员|嘉宾|明星|得主|专家|代表|党员|干部|人)"
@@ -51,7 +52,7 @@ def more_names(answer: Answer, states: Callable[[Citation], bool]) -> Answer:
     extra = [c for c in answer.evidence if c.n not in cited and person_names(c.quote) - named and states(c)]
     if not extra:
         return answer
-    added = "\n".join(f"另据资料：{c.quote}[{c.n}]" for c in extra)
+    added = "\n".join(f"{MORE_QUOTE}{c.quote}[{c.n}]" for c in extra)
     return replace(answer, text=f"{answer.text.rstrip()}\n{added}",
                    citations=tuple(sorted({*answer.citations, *extra}, key=lambda c: c.n)),
                    notice=MORE_ITEMS_NOTICE, fallback="more_items")

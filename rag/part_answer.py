@@ -34,7 +34,7 @@ from rag.knowledge import KnowledgeBase
 from rag.parts import own_and_other_words, part_words
 from rag.refusal import is_refusal, is_weak, missing_regions
 from rag.retrieval import search
-from rag.support import strip_support
+from rag.support import PART_QUOTE, strip_support
 from rag.text import sentence_spans
 from rag.types import Answer, Citation, SearchHit, SearchResult
 
@@ -76,7 +76,7 @@ def complete_parts(answer: Answer, split: PartSplit) -> Answer:
             added.append(missing_part_text(part))
         elif i in split.left_out or not cited & set(numbers):  # a quote another part's answer cites is not enough
             c = own_first([by_n[n] for n in numbers], words, i)[0]
-            added.append(f"关于“{part_topic(part)}”，原文：{c.quote}[{c.n}]")
+            added.append(f"{PART_QUOTE.format(topic=part_topic(part))}{c.quote}[{c.n}]")
             extra.append(c)
     if not added:
         return answer

@@ -108,4 +108,6 @@ def attribute_questions(question: str) -> tuple[str, ...]:
         return ()
     if {words[k - 1][3], words[k + 1][3]} & NAMED:
         return ()  # "《阿凡达：水之道》大陆和香港上映日期": two places, not two attributes
+    if words[k - 1][3] == words[k + 1][3] == "v":
+        return ()  # "2022春运的开始和结束时间": one period, stated in one sentence
     return head + first + rest, head + second + rest

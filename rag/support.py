@@ -36,6 +36,9 @@ _MARKS_AT_END = re.compile(r"((?:\[\d+\])+)([。！？；;，,]?\s*)$")
 _MARK_NUMBER = re.compile(r"\[(\d+)\]")
 _SUPPORT = re.compile(r"（原文：[^（）\n]*）(?=\[\d+\])")
 _OPENING, _CLOSING = "“‘《", "”’》"
+PART_QUOTE = "关于“{topic}”，原文："  # the line ``rag.part_answer`` adds for a part the model left out
+MORE_QUOTE = "另据资料："  # the line ``rag.list_answer`` adds for a quote naming more people
+_APPENDED = re.compile(r"^(?:关于“[^”\n]*”，原文：|另据资料：).*(?:\n|$)", re.M)
 
 
 def _clauses(quote: str) -> list[tuple[int, int]]:
@@ -140,5 +143,11 @@ def support_spans(text: str) -> list[tuple[int, int]]:
 
 
 def strip_support(text: str) -> str:
-    """The answer in the model's own words: ``add_support``'s clauses taken out."""
+    """The answer without ``add_support``'s clauses."""
     return _SUPPORT.sub("", text)
+
+
+def own_words(text: str) -> str:
+    """The answer in the model's own words: ``add_support``'s clauses and the quote lines the chain
+    appended after the model's text (a part's quote, ``PART_QUOTE``; more names, ``MORE_QUOTE``) taken out."""
+    return strip_support(_APPENDED.sub("", text)).rstrip()

@@ -18,7 +18,7 @@ from rag.llm import parse_llm
 from rag.refusal import is_refusal, says_not_found
 from rag.retrieval import diversify, is_cross_case, search
 from rag.rewrite import rule_rewrite, standalone_question
-from rag.support import add_support, strip_support, supporting_span
+from rag.support import MORE_QUOTE, PART_QUOTE, add_support, own_words, strip_support, supporting_span
 from rag.types import Citation, Turn
 
 ZIGONG = "002_c1bd32abbb7e348e.txt"
@@ -139,6 +139,14 @@ def test_a_place_only_follow_up_keeps_the_previous_subject_whatever_the_model_sa
 LESHAN_QUOTE = ("为此，乐山市将党组织孵化列入园区党工委书记领办项目，2020年以来，对150余个新入园区、新设立的企业同步"
                 "采集党员信息，推动具备条件的113家企业单独建立党组织，从全市机关事业单位选派807名党建指导员担任“红色向导”，"
                 "每月下沉到企业指导工作。")
+
+
+def test_the_model_s_own_words_leave_out_the_clauses_and_the_quote_lines_added_after_them():
+    model = "807名党建指导员（原文：从全市机关事业单位选派807名党建指导员担任“红色向导”）[1]"
+    text = "\n".join([model, f"{PART_QUOTE.format(topic='自贡选派了多少名党建指导员')}自贡高新区选派72名[2]",
+                      f"{MORE_QUOTE}王栎鑫等主演[3]"])
+    assert own_words(text) == "807名党建指导员[1]"
+    assert own_words("关于党建的三点做法[1]") == "关于党建的三点做法[1]"  # a model line that merely starts alike
 
 
 def test_a_short_answer_gets_the_clause_of_its_quote_it_was_taken_from():

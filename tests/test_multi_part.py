@@ -150,6 +150,7 @@ def test_two_attributes_of_one_thing_are_two_questions_for_the_model(question, p
     "参加北京冬奥会的国家和地区有哪些？",  # a set phrase
     "中泰信大厦楼宇党委的成立时间和管理的党支部数量？",  # the second is a phrase of its own
     "成都大运会和杭州亚运会开幕时间",  # two things, one attribute
+    "2022春运的开始和结束时间是什么时候？",  # two verbs sharing 时间: one period
 ])
 def test_a_question_that_is_not_two_attributes_of_one_thing_is_left_whole(question):
     assert attribute_questions(question) == ()
