@@ -24,10 +24,10 @@ from rag.part_words import posseg
 from rag.support import MORE_QUOTE
 from rag.types import Answer, Citation
 
-_PEOPLE = r"(?:人员|演员|主演|选手|球员|运动员|成员|嘉宾|明星|得主|专家|代表|党员|干部|人)"
+_ROLES = "人员|演员|主演|选手|球员|运动员|成员|嘉宾|明星|得主"  # roles that several people fill
 # "哪些中国斯诺克选手…", not "哪些企业组建了党员攻坚队" (the 哪些 asks for 企业)
-_ASKS_PEOPLE = re.compile(rf"有谁|都有谁|哪些[^\s，。？了的在和与]{{0,5}}?{_PEOPLE}"
-                          rf"|(?:人员|演员|主演|选手|球员|运动员|成员|嘉宾|明星|得主)(?:是谁|有哪些|都有)")
+_ASKS_PEOPLE = re.compile(rf"有谁|都有谁|哪些[^\s，。？了的在和与]{{0,5}}?(?:{_ROLES}|专家|代表|党员|干部|人)"
+                          rf"|(?:{_ROLES})(?:是谁|有哪些|都有)")
 _PERSON_TAGS = {"nr", "nrfg", "nrt"}
 MORE_ITEMS_NOTICE = "模型列出的可能不全，已补上其他提到相关人名的原文摘录。"
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-from rag.part_words import ASKING, HOW, NAMED, SET_PHRASE, posseg
+from rag.part_words import ASKING, HOW, NAMED, SET_PHRASE, WORD_CONJUNCTIONS, posseg
 
 _CLAUSE_END = re.compile(r"[，,？?]")
 # the clause ends on what it asks: "多少钱", "多少名党建指导员", "是什么类型的电影", "有谁", "在哪里", "何时"
@@ -94,7 +94,7 @@ def attribute_questions(question: str) -> tuple[str, ...]:
     if HOW.search(q) or "呢" in q or SET_PHRASE.search(q):
         return ()
     words = posseg(q)
-    joins = [k for k, (_, _, word, flag) in enumerate(words) if word in ("和", "及", "与", "以及") and flag == "c"]
+    joins = [k for k, (_, _, word, flag) in enumerate(words) if word in (*WORD_CONJUNCTIONS, "以及") and flag == "c"]
     if len(joins) != 1 or not 2 <= joins[0] < len(words) - 1:
         return ()
     k = joins[0]
