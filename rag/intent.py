@@ -20,12 +20,12 @@ from functools import lru_cache
 _UNITS = "个名家人位次项所条种批天年月户场座支件元亩公里平方米万亿倍"
 _QUANTITY = re.compile(rf"多少|几[{_UNITS}]|几十|数量|人数|规模|比例|占比|增长率|增幅|百分之|排名|第几|"
                        r"多大|多长|多高|多远")
-_ASKED_UNIT = re.compile(rf"(?:多少|几)([{_UNITS}])")
+_ASKED_UNIT = re.compile(rf"(?:多少|几)(个?百分点|[{_UNITS}])")  # "多少个百分点" asks percentage points, not 个
 # A question about money wants a sum ("收入2872.1亿元"), one about a rate a percentage ("增长率5.3%").
 _RATE = re.compile(r"率|比例|比重|占比|增速|增幅|百分")
 _MONEY = re.compile(r"多少钱|收入|收益|营收|营业额|利润|投资|投入|经费|罚款|罚金|奖金|票房|市值|产值|销售额|成交额|"
                     r"税收|GDP|工资|资金|金额|预算|补贴|补助|赔偿")
-_UNIT_PATTERNS = {"元": r"(?:[美欧日港韩澳台]?元|英镑|卢布|兹罗提)", "%": "%"}
+_UNIT_PATTERNS = {"元": r"(?:[美欧日港韩澳台]?元|英镑|卢布|兹罗提)", "%": "%", "百分点": r"个?百分点"}
 _TIME = re.compile(r"何时|什么时候|哪一年|哪年|哪一天|哪天|几月|几号|时间|日期")
 _HOW = re.compile(r"怎么|怎样|如何|哪些(?:做法|措施|举措|办法|经验)|什么(?:做法|措施|举措|办法)|采取了|做法")
 _CN_NUMERAL = "一二三四五六七八九十百千万两"
@@ -80,6 +80,7 @@ def says_what_was_done(sentence: str) -> bool:
 
 def question_intent(question: str) -> Intent:
     asked = _ASKED_UNIT.search(question)
-    unit = asked.group(1) if asked else "%" if _RATE.search(question) else "元" if _MONEY.search(question) else ""
+    unit = ("百分点" if asked.group(1).endswith("百分点") else asked.group(1)) if asked \
+        else "%" if _RATE.search(question) else "元" if _MONEY.search(question) else ""
     return Intent(quantity=bool(_QUANTITY.search(question)), unit=unit,
                   time=bool(_TIME.search(question)), how=bool(_HOW.search(question)))

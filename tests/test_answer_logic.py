@@ -426,6 +426,17 @@ def test_a_sentence_takes_in_the_next_one_when_that_states_the_asked_kind_of_fig
     assert members.bonus("发展党员1.2万余名") == FIGURE_BONUS + UNIT_BONUS > members.bonus("发展党员1.2万")
 
 
+def test_percentage_points_are_the_asked_kind_for_a_question_asking_how_many_points():
+    """"多少个百分点" asks percentage points, not a count of 个 (crud: the CPI sentence "…高0.2个百分点" was
+    passed over for "…重新攀升至3.2%", a figure but not of the asked kind)."""
+    from rag.intent import FIGURE_BONUS, UNIT_BONUS, question_intent
+
+    points = question_intent("美国7月份的消费者价格指数上涨了多少个百分点？")
+    assert points.unit == "百分点" and question_intent("乐山有多少个党支部？").unit == "个"
+    assert points.bonus("比6月份的3.0%高0.2个百分点。") == FIGURE_BONUS + UNIT_BONUS
+    assert points.bonus("美国CPI同比增速首次反弹，重新攀升至3.2%。") == FIGURE_BONUS
+
+
 def test_the_evidence_answer_reaches_the_sum_after_the_sentence_that_names_the_question(
         tmp_path, embeddings, shared):
     """The same through a real knowledge base of RGB articles (Chroma, BM25, the embedding model)."""
