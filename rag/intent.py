@@ -20,7 +20,7 @@ from functools import lru_cache
 _UNITS = "个名家人位次项所条种批天年月户场座支件元亩公里平方米万亿倍"
 _QUANTITY = re.compile(rf"多少|几[{_UNITS}]|几十|数量|人数|规模|比例|占比|增长率|增幅|百分之|排名|第几|"
                        r"多大|多长|多高|多远")
-_ASKED_UNIT = re.compile(rf"(?:多少|几)(个?百分点|[{_UNITS}])")  # "多少个百分点" asks percentage points, not 个
+_ASKED_UNIT = re.compile(rf"(?:多少|几)(?:个?(百分点)|([{_UNITS}]))")  # "多少个百分点" asks percentage points, not 个
 # A question about money wants a sum ("收入2872.1亿元"), one about a rate a percentage ("增长率5.3%").
 _RATE = re.compile(r"率|比例|比重|占比|增速|增幅|百分")
 _MONEY = re.compile(r"多少钱|收入|收益|营收|营业额|利润|投资|投入|经费|罚款|罚金|奖金|票房|市值|产值|销售额|成交额|"
@@ -80,7 +80,7 @@ def says_what_was_done(sentence: str) -> bool:
 
 def question_intent(question: str) -> Intent:
     asked = _ASKED_UNIT.search(question)
-    unit = ("百分点" if asked.group(1).endswith("百分点") else asked.group(1)) if asked \
+    unit = (asked.group(1) or asked.group(2)) if asked \
         else "%" if _RATE.search(question) else "元" if _MONEY.search(question) else ""
     return Intent(quantity=bool(_QUANTITY.search(question)), unit=unit,
                   time=bool(_TIME.search(question)), how=bool(_HOW.search(question)))

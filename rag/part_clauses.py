@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-from rag.part_words import ASKING, HOW, NAMED, SET_PHRASE, WORD_CONJUNCTIONS, posseg
+from rag.part_words import ASKING, HOW, NAMED, SET_PHRASE, WORD_CONJUNCTIONS, one_join, posseg
 
 _CLAUSE_END = re.compile(r"[，,？?]")
 # the clause ends on what it asks: "多少钱", "多少名党建指导员", "是什么类型的电影", "有谁", "在哪里", "何时"
@@ -91,13 +91,12 @@ def attribute_questions(question: str) -> tuple[str, ...]:
     verb before it when that verb follows 的 ("小米13系列手机的发布时间和处理器" → "…手机的处理器");
     ``()`` unless the question has one such 和 and asks nothing before it."""
     q = question.strip()
-    if HOW.search(q) or "呢" in q or SET_PHRASE.search(q):
-        return ()
+    if not any(c in q for c in WORD_CONJUNCTIONS) or HOW.search(q) or "呢" in q or SET_PHRASE.search(q):
+        return ()  # nothing joined (以及 holds 及): no need for jieba's part-of-speech model (~1 s to load)
     words = posseg(q)
-    joins = [k for k, (_, _, word, flag) in enumerate(words) if word in (*WORD_CONJUNCTIONS, "以及") and flag == "c"]
-    if len(joins) != 1 or not 2 <= joins[0] < len(words) - 1:
+    k = one_join(words, (*WORD_CONJUNCTIONS, "以及"))
+    if k is None or k < 2:
         return ()
-    k = joins[0]
     asking = _ASKING_TAIL.search(q, words[k][1])  # always matches: at worst the empty end
     second, rest = q[words[k][1]:asking.start()], q[asking.start():]
     a_start = words[k - 2][0] if words[k - 2][3] == "v" and k >= 3 and words[k - 3][2] == "的" else words[k - 1][0]

@@ -47,7 +47,7 @@ def word_pair(q: str) -> list[tuple[int, int]]:
     merging would otherwise make "澳网男单" and "女单冠军" the items and lose the shared words.
     """
     tokens = posseg(q)
-    join = _one_join(tokens)
+    join = one_join(tokens)
     if join is None:
         return []
     left, right = tokens[join - 1], tokens[join + 1]
@@ -66,7 +66,7 @@ def phrase_pair(q: str, each: bool) -> list[tuple[int, int]]:
     phrases start (and the first ends) where jieba's words do.
     """
     tokens = posseg(q)
-    join = _one_join(tokens)
+    join = one_join(tokens)
     if join is None:
         return []
     bounds = {t[0] for t in tokens} | {t[1] for t in tokens}
@@ -99,9 +99,10 @@ def men_and_women(q: str) -> tuple[str, ...]:
     return tuple(q[:pair.start()] + who + q[pair.end():] for who in (men, women))
 
 
-def _one_join(tokens: Sequence[tuple[int, int, str, str]]) -> int | None:
-    """The index of the question's one 和/与/及 conjunction, when it has exactly one between two words."""
-    joins = [k for k, (_, _, word, flag) in enumerate(tokens) if word in WORD_CONJUNCTIONS and flag == "c"]
+def one_join(tokens: Sequence[tuple[int, int, str, str]],
+             conjunctions: Sequence[str] = WORD_CONJUNCTIONS) -> int | None:
+    """The index of the question's one conjunction (和/与/及 unless told), when it has exactly one between two words."""
+    joins = [k for k, (_, _, word, flag) in enumerate(tokens) if word in conjunctions and flag == "c"]
     return joins[0] if len(joins) == 1 and 0 < joins[0] < len(tokens) - 1 else None
 
 

@@ -38,7 +38,8 @@ _SUPPORT = re.compile(r"（原文：[^（）\n]*）(?=\[\d+\])")
 _OPENING, _CLOSING = "“‘《", "”’》"
 PART_QUOTE = "关于“{topic}”，原文："  # the line ``rag.part_answer`` adds for a part the model left out
 MORE_QUOTE = "另据资料："  # the line ``rag.list_answer`` adds for a quote naming more people
-_APPENDED = re.compile(r"^(?:关于“[^”\n]*”，原文：|另据资料：).*(?:\n|$)", re.M)
+_TOPIC_BEFORE, _TOPIC_AFTER = (re.escape(piece) for piece in PART_QUOTE.split("{topic}"))
+_APPENDED = re.compile(rf"^(?:{_TOPIC_BEFORE}[^”\n]*{_TOPIC_AFTER}|{re.escape(MORE_QUOTE)}).*(?:\n|$)", re.M)
 
 
 def _clauses(quote: str) -> list[tuple[int, int]]:
