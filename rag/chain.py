@@ -16,7 +16,8 @@ as such — except that a model's refusal of evidence far above that threshold
 outside the model (``rag.evidence.states_answer``, ``override_refusal_coverage``; for a
 multi-part question, a part's quote that states that part), gives the evidence answer with a
 notice. A model
-that fails, times out, writes only marks, or whose every claim states a figure
+that fails, times out, writes only marks, gives a short answer ("北京市[1]") that stands in none of
+its cited quotes, or whose every claim states a figure
 its quote does not contain degrades to the evidence-only answer, with a notice
 saying so. A short model sentence keeps its words and gets the clause of its cited
 quote it was taken from ("807名党建指导员（原文：…担任“红色向导”）[1]", ``rag.support``).
@@ -52,7 +53,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rag.case_lines import tidy_case_lines
-from rag.citations import content_chars, only_attribution, parse_answer, verify_quotes
+from rag.citations import only_attribution, parse_answer, states_something, unquoted_short, verify_quotes
 from rag.compose import compose_answer, compose_parts, refusal_text
 from rag.config import Settings
 from rag.evidence import Evidence, select_evidence, states_answer
@@ -72,7 +73,6 @@ from rag.timing import Timer
 from rag.types import Answer, Citation, EventKind, Fallback, Turn
 
 _RELATED_ON_REFUSAL = 3
-_MIN_ANSWER_CHARS = 4  # "807名[1]", "B站[3]\nB站[2]" are answers; "[1][2]、[3]" and a bare "113[1]" are not
 
 
 @dataclass(frozen=True)
@@ -252,14 +252,17 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: Ca
                                     split, "refused_against_evidence")
         related = tuple(e.citation for e in picked[:_RELATED_ON_REFUSAL])
         return replace(base, text=refusal_text([], related), refused=True, citations=related, answered_by="refusal")
-    if (content_chars(parsed.text) < _MIN_ANSWER_CHARS
-            or only_attribution(parsed.text, base.standalone_question or base.question)):
-        # e.g. "[1][2]、[3]": marks without a statement; "…主任罗清明说[1]": who spoke, not what
+    question = base.standalone_question or base.question
+    if not states_something(parsed.text, question) or only_attribution(parsed.text, question):
+        # "[1][2]、[3]": marks without a statement (but "杨紫琼[1]", "58.1%[1]" answer); "…主任罗清明说[1]": who spoke
         return _evidence_answer(base, "模型的回答没有实质内容，以下为根据原文摘录整理的答案。", split, "empty")
     if parsed.only_unsupported_numbers:
         # every claim states a figure its quote does not contain: show the quotes, not a wrong figure
         return _evidence_answer(base, "模型回答中的数字与所引原文不符，以下为根据原文摘录整理的答案。",
                                 split, "unsupported_numbers")
+    if unquoted_short(parsed.text, [s for c in evidence if c.n in parsed.cited for s in (c.quote, c.title)]):
+        short = "模型的简短回答不在所引原文中，以下为根据原文摘录整理的答案。"  # "北京市[1]" for "…在北京…"
+        return _evidence_answer(base, short, split, "unquoted_short")
     by_n = {c.n: c for c in evidence}
     cited = tuple(by_n[n] for n in sorted(parsed.cited))
     text = add_support(parsed.text, quotes, base.standalone_question) if support else parsed.text

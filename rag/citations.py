@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rag.text import sentence_spans
+from rag.text import normalize, sentence_spans
 from rag.types import Citation
 
 _NUMBERS = r"\d{1,3}(?:\s*[,，、]\s*\d{1,3})*"  # "1", "1,3", "1、3"
@@ -39,7 +39,8 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # A figure as stated: number, scale, and whether it is approximate ("90余名" is not "90名").
 _FIGURE = re.compile(r"(\d+(?:\.\d+)?)([万亿千百]?)(余|多)?([万亿]?)")
 _MIN_CLAIM_CHARS = 8  # shorter sentences ("综上所述：") are connectives, not claims
-_MIN_ANSWER_CLAIM = 4  # "807名[1]" states something
+_MIN_ANSWER_CLAIM = 4  # "807名党员[1]" states something at any length
+_SHORT_ANSWER = re.compile(r"[\u4e00-\u9fffA-Za-z%‰]")  # a name or a unit: "杨紫琼", "B站", "77名", "58.1%"
 RESTATED_SHARE = 0.85  # an unmarked claim with this share of its character pairs in one quote restates it
 
 
@@ -79,6 +80,26 @@ def _bare(text: str) -> str:
 def content_chars(text: str) -> int:
     """Chinese characters, digits and Latin letters of ``text`` ("B站", "COMAC919"), not counting marks and flags."""
     return len(_CLAIM_CHARS.findall(_bare(text)))
+
+
+def states_something(text: str, question: str = "") -> bool:
+    """``text`` says something: four or more characters ("807名党员[1]"), or a shorter name or figure with
+    its unit or sign ("杨紫琼[1]", "B站[1]", "77名[1]", "58.1%[1]") that is not only words of ``question``.
+    Marks alone ("[1][2]、[3]"), a bare figure ("113[1]") or one character say nothing."""
+    count = content_chars(text)
+    if count >= _MIN_ANSWER_CLAIM:
+        return True
+    return count >= 2 and _SHORT_ANSWER.search(_bare(text)) is not None and not only_restates(text, question)
+
+
+def unquoted_short(text: str, sources: Sequence[str]) -> bool:
+    """A short answer (a name, a figure with its unit) that stands in none of ``sources`` (its cited quotes
+    and their titles): "北京市[1]" citing "…此前三届举办地分别在北京、广州、北京" (the place label the
+    evidence block showed for its article), "奈良县[1]" citing "奈良警方称…". So short a claim is a copy or wrong."""
+    said = "".join(_CLAIM_CHARS.findall(normalize(_bare(text))))
+    if not said or len(said) >= _MIN_ANSWER_CLAIM:
+        return False
+    return not any(said in "".join(_CLAIM_CHARS.findall(normalize(s))) for s in sources)
 
 
 def only_restates(text: str, question: str) -> bool:
@@ -232,7 +253,7 @@ def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> Pars
         elif quotes and _numbers_unsupported(new, [quotes[n] for n in marks]):
             flagged.append(body)
             new += NUMBER_FLAG
-        if content_chars(body) >= _MIN_ANSWER_CLAIM:
+        if states_something(body):
             number_flags.append(new.endswith(NUMBER_FLAG))
         pieces.append(gap + new)
     pieces.append(moved[last:])

@@ -67,10 +67,10 @@ def _best_clause(claim: str, quote: str, question: str) -> tuple[float, tuple[in
     said = set(bigrams(claim))  # what the reader already sees: a run made of these adds nothing
     core = _past_question(claim, question)
     claim_pairs = set(bigrams(core if figures(core) else claim))  # what the clause must hold
-    if len(claim_pairs) < 2:
+    wanted = figures(claim)
+    if len(claim_pairs) < 2 and not wanted:  # a figure alone ("50%", "5%") is found by its figure
         return None
     asked = set(bigrams(question)) - claim_pairs
-    wanted = figures(claim)
     clauses = _clauses(quote)
     best: tuple[tuple[float, int, int, int], tuple[int, int]] | None = None
     for width in range(1, MAX_CLAUSES + 1):
@@ -79,7 +79,7 @@ def _best_clause(claim: str, quote: str, question: str) -> tuple[float, tuple[in
             if width > 1 and _SENTENCE_END.search(quote, clauses[i][1], clauses[i + 1][0]):
                 continue  # within one sentence, outside brackets
             pairs = set(bigrams(quote[start:end]))
-            coverage = len(pairs & claim_pairs) / len(claim_pairs)
+            coverage = len(pairs & claim_pairs) / len(claim_pairs) if claim_pairs else 1.0
             if coverage < CLAIM_COVERAGE or wanted - figures(quote[start:end]):
                 continue
             if len(pairs & said) >= CLAIM_SHARE_MAX * len(pairs):

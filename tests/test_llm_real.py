@@ -68,6 +68,15 @@ def test_a_local_model_short_answer_shows_the_verified_clause_it_came_from(sampl
     _check_citations(sample_kb, answer)
 
 
+def test_a_local_model_answer_of_a_figure_and_its_unit_is_kept_as_the_model_s(sample_kb, small_model):
+    # the 0.5B answers "66项[1]": under four characters, which the chain used to replace with the quotes
+    answer = ask(sample_kb, "尚纬股份将多少项量化指标列入高管和党支部书记绩效考核？", llm="local:0.5b")
+    assert (answer.answered_by, answer.fallback) == ("model", ""), answer.notice
+    assert "66项" in strip_support(answer.text)
+    assert "66项量化指标" in answer.text.split("（原文：")[1]  # the clause it came from, from the article
+    _check_citations(sample_kb, answer)
+
+
 def test_local_model_answers_with_its_own_citations_only(sample_kb, small_model):
     for question in ("上饶经开区选派了多少名党员干部担任党建工作指导员？", "各地是怎样选派党建指导员的？"):
         answer = ask(sample_kb, question, llm="local:0.5b")

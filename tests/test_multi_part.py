@@ -419,6 +419,28 @@ def test_a_short_answer_is_an_answer_and_a_repeated_mark_is_shown_once(sample_kb
     assert (answer.answered_by, strip_support(answer.text)) == ("model", "807名[1]。")
 
 
+def test_a_name_or_a_figure_with_its_unit_is_an_answer_a_bare_figure_is_not(sample_kb):
+    from rag.citations import states_something
+
+    # the 1.5B's right answers that the chain used to replace with the quotes (fewer than four characters)
+    for said in ("杨紫琼[1]", "B站[1]", "奈良县[1]", "77名[1]", "58.1%[1]", "50%[1]", "7.52‰[1]", "807名党员[1]"):
+        assert states_something(said, "问题？"), said
+    for said in ("[1][2]、[3]", "113[1]", "人[1]", "", "乐山[1]"):
+        assert not states_something(said, "乐山选派了多少人？"), said  # "乐山" only restates the question
+    question = "上饶经开区选派了多少名党员干部担任党建工作指导员？"
+    answer = ask(sample_kb, question, chat_model=FakeListChatModel(responses=["77名[1]"]), llm="local")
+    assert (answer.answered_by, answer.fallback) == ("model", "")
+    assert strip_support(answer.text) == "77名[1]"
+    clause = answer.text.split("（原文：")[1].split("）")[0]  # the article's words the figure was taken from
+    assert "选派77名" in clause and clause in answer.citations[0].quote
+    wrong = ask(sample_kb, question, chat_model=FakeListChatModel(responses=["78名[1]"]), llm="local")
+    assert (wrong.answered_by, wrong.fallback) == ("evidence", "unsupported_numbers")  # no quote says 78名
+    # a short name its quote does not say (the 1.5B answered "北京市[1]", its article's place label)
+    label = ask(sample_kb, question, chat_model=FakeListChatModel(responses=["上饶市[1]"]), llm="local")
+    assert (label.answered_by, label.fallback) == ("evidence", "unquoted_short")
+    assert "77名" in label.text
+
+
 def test_an_answer_that_only_says_who_spoke_gives_the_quotes(sample_kb):
     from rag.citations import only_attribution
 
