@@ -31,6 +31,9 @@ _HOW = re.compile(r"怎么|怎样|如何|哪些(?:做法|措施|举措|办法|�
 _CN_NUMERAL = "一二三四五六七八九十百千万两"
 _NUMBER = re.compile(rf"[0-9０-９]+(?:\.[0-9]+)?|[{_CN_NUMERAL}]+(?=[个名家人位次项所条种批户场座支件倍])")
 _DATE = re.compile(r"(?:19|20)\d{2}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月(?:份|初|底|中旬|下旬|上旬)?")
+# A time said without a month or year: "8日举行", "今天", "周五", "年底"
+_WHEN = re.compile(rf"[0-9０-９{_CN_NUMERAL}]\s*[日号时点]|[今昨明前后]天|[今去明]年|星期|周[一二三四五六日末]|"
+                   r"春节|元旦|年初|年底|月初|月底|上旬|中旬|下旬")
 _MEASURE = re.compile(r"建立|推行|实施|打造|开展|选派|设立|探索|创新|推动|组建|成立|构建|搭建|健全|完善|落实|"
                       r"组织|举办|制定|出台|建成|引导|实行|采取|通过")
 _ORGANISATION = re.compile(r"(?:[党团]|经济|社会|基层|群团|上级)组织|组织(?:部|关系|生活|委员)")
@@ -76,6 +79,16 @@ def says_what_was_done(sentence: str) -> bool:
     """True when ``sentence`` states a measure: a word for something done that is not part of an
     organisation's name ("党组织", "非公经济组织" name who, not what was done)."""
     return names_a_measure(_ORGANISATION.sub("", sentence))
+
+
+def lacks_asked_kind(answer: str, question: str) -> bool:
+    """``answer`` is not of the kind ``question`` asks: no figure for a 多少 question, no date for a 何时 one
+    ("流浪地球2在俄罗斯的上映时间" answered "流浪地球二上映俄罗斯[5]"; "耶伦访华时间" answered "…有4天时间…").
+    A question asking both ("花费的时间占工作时长的百分比是多少") wants the figure."""
+    intent = question_intent(question)
+    if intent.quantity:
+        return _NUMBER.search(answer) is None
+    return intent.time and _DATE.search(answer) is None and _WHEN.search(answer) is None
 
 
 def question_intent(question: str) -> Intent:

@@ -29,6 +29,7 @@ from rag.citations import (
 )
 from rag.compose import missing_part_text, part_topic
 from rag.evidence import PartEvidence, select_part_evidence
+from rag.intent import lacks_asked_kind
 from rag.keyword import tokenize
 from rag.knowledge import KnowledgeBase
 from rag.parts import own_and_other_words, part_words
@@ -105,20 +106,25 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
 
     A part the model refused, answered with its own question's words ("2023年温网男单冠军[1]"),
     answered about another part, or answered only with figures its quotes do not state
-    ("布林肯访华时间：6月19日" where the quote says "6月18日至19日") is left out
-    (``complete_parts`` then adds its own quote); when every part was refused, the first
-    refusal stands for the whole answer.
+    ("布林肯访华时间：6月19日" where the quote says "6月18日至19日"), or with no date or figure where one
+    was asked ("流浪地球2在俄罗斯的上映时间" answered "流浪地球二上映俄罗斯[5]") is left out
+    (``complete_parts`` then adds its own quote). When every part is left out, the first refusal
+    stands for the whole answer; with none refused the text is empty (no line of the model answers
+    a part: the chain gives the quotes).
     """
     words = part_words(parts)
     kept, left_out = [], set()
     for i, (text, part_quotes) in enumerate(zip(texts, quotes, strict=True)):
         marked = mark_part(text, part_quotes).strip()
-        if (is_refusal(text) or only_restates(text, parts[i]) or _about_another_part(marked, part_quotes, words, i)
+        if (is_refusal(text) or only_restates(text, parts[i]) or lacks_asked_kind(without_marks(text), parts[i])
+                or _about_another_part(marked, part_quotes, words, i)
                 or parse_answer(marked, {c.n: c.quote for c in part_quotes}).only_unsupported_numbers):
             left_out.add(i)
         else:
             kept.append(marked)
-    return ("\n".join(kept) if kept else (texts[0] if texts else "")), frozenset(left_out)
+    if kept:
+        return "\n".join(kept), frozenset(left_out)
+    return next((text for text in texts if is_refusal(text)), ""), frozenset(left_out)
 
 
 def _about_another_part(text: str, quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> bool:

@@ -219,6 +219,23 @@ def test_a_part_answered_with_its_own_question_is_completed_from_its_quote(sampl
     assert "关于“自贡选派了多少名党建指导员”，原文：" in answer.text and "72名" in answer.text
 
 
+def test_a_part_answered_without_the_kind_asked_is_completed_from_its_quote(sample_kb):
+    from rag.intent import lacks_asked_kind
+
+    # the 1.5B answered "流浪地球2在俄罗斯的上映时间是什么时候？" with "流浪地球二上映俄罗斯[5]"
+    assert lacks_asked_kind("流浪地球二上映俄罗斯", "流浪地球2在俄罗斯的上映时间是什么时候？")
+    assert lacks_asked_kind("耶伦访华时间比较长，有4天时间", "耶伦访华时间")  # a length, not when
+    for said in ("4月12日", "选举8日举行", "今年年底"):
+        assert not lacks_asked_kind(said, "上映时间是什么时候？"), said
+    assert not lacks_asked_kind("印度：43%", "花费的时间占工作时长的百分比是多少？")  # asks the figure
+    assert not lacks_asked_kind("日本武道馆", "安倍晋三的国葬地点？")  # asks neither
+    said = "自贡选派党建指导员进驻企业，帮助企业发展[2]。"  # new words, but no figure for 多少名
+    model = FakeListChatModel(responses=["乐山市选派807名党建指导员[1]。", said])
+    answer = ask(sample_kb, "乐山和自贡分别选派了多少名党建指导员？", chat_model=model, llm="local")
+    assert answer.fallback == "missing_parts" and "帮助企业发展" not in answer.text
+    assert "关于“自贡选派了多少名党建指导员”，原文：" in answer.text and "72名" in answer.text
+
+
 def test_a_part_answered_about_the_other_part_is_replaced_by_its_own_quote(sample_kb):
     # the 1.5B answered RGB's 女子 part with a 男子 sentence; here the 自贡 part with 乐山's figure
     model = FakeListChatModel(responses=["乐山市选派807名党建指导员[1]。", "乐山市选派807名党建指导员[2]。"])
@@ -268,6 +285,13 @@ def test_a_part_citing_a_quote_without_its_figure_is_re_marked_or_left_out():
     text, left_out = join_part_answers(["2022年11月30日[1]", "GPT4的发布时间是2023年3月15日[4]。"],
                                        [(chatgpt,), (gpt4, chatgpt)], parts)
     assert left_out == {1} and text == "2022年11月30日[1]"
+    # every part left out, none refused: no line of the model stays (it had kept "流浪地球二上映俄罗斯[5]")
+    text, left_out = join_part_answers(["2022年11月31日[1]。", "GPT4的发布时间是2023年3月15日[4]。"],
+                                       [(chatgpt,), (gpt4, chatgpt)], parts)
+    assert left_out == {0, 1} and text == ""
+    text, left_out = join_part_answers(["资料中没有找到相关内容。", "GPT4的发布时间是2023年3月15日[4]。"],
+                                       [(chatgpt,), (gpt4, chatgpt)], parts)
+    assert left_out == {0, 1} and text == "资料中没有找到相关内容。"  # a refusal still stands for the whole
 
 
 def test_a_model_refusal_the_strong_evidence_contradicts_gives_the_evidence(sample_kb):
