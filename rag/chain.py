@@ -260,11 +260,11 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: Ca
         # every claim states a figure its quote does not contain: show the quotes, not a wrong figure
         return _evidence_answer(base, "模型回答中的数字与所引原文不符，以下为根据原文摘录整理的答案。",
                                 split, "unsupported_numbers")
-    if unquoted_short(parsed.text, [s for c in evidence if c.n in parsed.cited for s in (c.quote, c.title)]):
-        short = "模型的简短回答不在所引原文中，以下为根据原文摘录整理的答案。"  # "北京市[1]" for "…在北京…"
-        return _evidence_answer(base, short, split, "unquoted_short")
     by_n = {c.n: c for c in evidence}
     cited = tuple(by_n[n] for n in sorted(parsed.cited))
+    if unquoted_short(parsed.text, [s for c in cited for s in (c.quote, c.title)]):
+        short = "模型的简短回答不在所引原文中，以下为根据原文摘录整理的答案。"  # "北京市[1]" for "…在北京…"
+        return _evidence_answer(base, short, split, "unquoted_short")
     text = add_support(parsed.text, quotes, base.standalone_question) if support else parsed.text
     answer = replace(base, text=text, citations=cited, flagged=parsed.flagged, answered_by="model")
     return complete_parts(answer, split) if split is not None else answer

@@ -77,9 +77,14 @@ def _bare(text: str) -> str:
     return _MARK.sub("", text).replace(FLAG, "").replace(NUMBER_FLAG, "")
 
 
+def _claim_chars(text: str) -> str:
+    """The Chinese characters, digits and Latin letters of ``text``, in order (punctuation and spaces left out)."""
+    return "".join(_CLAIM_CHARS.findall(text))
+
+
 def content_chars(text: str) -> int:
     """Chinese characters, digits and Latin letters of ``text`` ("B站", "COMAC919"), not counting marks and flags."""
-    return len(_CLAIM_CHARS.findall(_bare(text)))
+    return len(_claim_chars(_bare(text)))
 
 
 def states_something(text: str, question: str = "") -> bool:
@@ -96,16 +101,16 @@ def unquoted_short(text: str, sources: Sequence[str]) -> bool:
     """A short answer (a name, a figure with its unit) that stands in none of ``sources`` (its cited quotes
     and their titles): "北京市[1]" citing "…此前三届举办地分别在北京、广州、北京" (the place label the
     evidence block showed for its article), "奈良县[1]" citing "奈良警方称…". So short a claim is a copy or wrong."""
-    said = "".join(_CLAIM_CHARS.findall(normalize(_bare(text))))
+    said = _claim_chars(normalize(_bare(text)))
     if not said or len(said) >= _MIN_ANSWER_CLAIM:
         return False
-    return not any(said in "".join(_CLAIM_CHARS.findall(normalize(s))) for s in sources)
+    return not any(said in _claim_chars(normalize(s)) for s in sources)
 
 
 def only_restates(text: str, question: str) -> bool:
     """True when ``text`` says nothing but words of ``question``: the 0.5B answered the part "2023年温网男单冠军"
     with "2023年温网男单冠军[1]"."""
-    said = _CLAIM_CHARS.findall(_bare(text))
+    said = _claim_chars(_bare(text))
     return bool(said) and set(said) <= set(question)
 
 
@@ -161,7 +166,7 @@ def _numbers_unsupported(sentence: str, quotes: Sequence[str]) -> bool:
 
 def bigrams(text: str) -> list[str]:
     """The claim characters' (CJK, digits, Latin) consecutive pairs, marks left out."""
-    chars = "".join(_CLAIM_CHARS.findall(_MARK.sub("", text)))
+    chars = _claim_chars(_MARK.sub("", text))
     return [chars[i:i + 2] for i in range(len(chars) - 1)]
 
 
