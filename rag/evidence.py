@@ -36,6 +36,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from rag.abbreviations import equivalent_tokens
 from rag.intent import UNIT_BONUS, Intent, question_intent, says_what_was_done
 from rag.keyword import place_tokens, tokenize
 from rag.knowledge import KnowledgeBase
@@ -128,13 +129,14 @@ def _best_window(text: str, terms: dict[str, float], total: float,
     (a figure for 多少, a date for 何时); the coverage returned is the window's own. A sentence
     takes the next one in when that adds the question's words, or the asked kind it lacks
     ("…出游4.22亿人次。" + "实现国内旅游收入2872.1亿元…" for 旅游收益是多少). Every sentence also
-    holds the ``context`` words: its article's place, which a sentence like "安商办受理…204个" leaves unsaid.
+    holds the ``context`` words: its article's place, which a sentence like "安商办受理…204个" leaves unsaid,
+    and the other names of an abbreviation it uses ("地区生产总值" holds GDP: ``rag.abbreviations``).
     """
     intent = intent or Intent()
     spans = sentence_spans(text)
     if not spans:
         return 0, len(text), 0.0
-    token_sets = [set(tokenize(text[s:e])) | context for s, e in spans]
+    token_sets = [set(tokenize(text[s:e])) | equivalent_tokens(text[s:e]) | context for s, e in spans]
     best, best_score = (spans[0][0], spans[0][1], -1.0), -1.0
     for i, (s, e) in enumerate(spans):
         cov = _coverage(token_sets[i], terms, total)

@@ -7,8 +7,8 @@ on its own (``rag.chain``); ``join_part_answers`` puts those answers together, g
 unmarked sentence its part's mark only when its figures (or most of its words) are in
 the part's quote and leaving out an answer that speaks of another part ("…男子500米金牌" for
 the 女子 part), and ``complete_parts`` adds each part the model left out or refused — also
-when another part's answer cites a quote the two share: the part's first quote that speaks of it
-and of no other part (``own_first``), or 资料中没有找到 for a part the articles do not answer.
+when another part's answer cites a quote the two share: the part's quotes that speak of it, those
+of no other part first (``speaking_of_part``), or 资料中没有找到 for a part the articles do not answer.
 
 Deliberately not here: splitting the question (``rag.parts``), the model call (``rag.chain``).
 """
@@ -25,6 +25,7 @@ from rag.citations import (
     number_strings,
     only_restates,
     parse_answer,
+    states_something,
     without_marks,
 )
 from rag.compose import missing_part_text, part_topic
@@ -66,7 +67,7 @@ def split_evidence(kb: KnowledgeBase, parts: tuple[str, ...], k: int | None, reg
 
 def complete_parts(answer: Answer, split: PartSplit) -> Answer:
     """Add, after the model's text, each part it left unanswered (``split.left_out``, or none of the part's
-    quotes cited): the part's own quote (``own_first``), or 资料中没有找到."""
+    quotes cited): the part's quotes that speak of it (``speaking_of_part``), or 资料中没有找到."""
     by_n = {c.n: c for c in answer.evidence}
     cited = {c.n for c in answer.citations}
     words = part_words(split.parts)
@@ -76,15 +77,26 @@ def complete_parts(answer: Answer, split: PartSplit) -> Answer:
         if not answered:
             added.append(missing_part_text(part))
         elif i in split.left_out or not cited & set(numbers):  # a quote another part's answer cites is not enough
-            c = own_first([by_n[n] for n in numbers], words, i)[0]
-            added.append(f"{PART_QUOTE.format(topic=part_topic(part))}{c.quote}[{c.n}]")
-            extra.append(c)
+            shown = speaking_of_part([by_n[n] for n in numbers], words, i)
+            added.append(PART_QUOTE.format(topic=part_topic(part)) + "".join(f"{c.quote}[{c.n}]" for c in shown))
+            extra.extend(shown)
     if not added:
         return answer
     citations = tuple(sorted({*answer.citations, *extra}, key=lambda c: c.n))
     notice = "模型的回答缺少问题的部分内容，已补上原文摘录。" if extra else answer.notice
     return replace(answer, text=answer.text.rstrip() + "\n" + "\n".join(added), citations=citations,
                    notice=notice, fallback="missing_parts" if extra else answer.fallback)
+
+
+def speaking_of_part(quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> list[Citation]:
+    """The quotes a left-out part is completed with: every one of its quotes that speaks of it, those of it alone
+    first (``own_first``), or its first quote when none does. The quotes answer shows all of a part's quotes;
+    one alone lost the answer when it was not the one that states it (RGB "2022年英伟达全年营收": the first
+    quote gave a quarter's revenue, the third the year's)."""
+    own, _ = own_and_other_words(words, i)
+    ordered = own_first(quotes, words, i)
+    speaking = [c for c in ordered if set(tokenize(f"{c.title} {c.quote}")) & own]
+    return speaking or ordered[:1]
 
 
 def own_first(quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> list[Citation]:
@@ -104,7 +116,8 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
     """The model's answers to the parts, one per line, each unmarked sentence marked with its part's quote,
     and the parts left out.
 
-    A part the model refused, answered with its own question's words ("2023年温网男单冠军[1]"),
+    A part the model refused, answered with nothing but marks ("[5]" for "2022年超级碗冠军是谁") or its own
+    question's words ("2023年温网男单冠军[1]"),
     answered about another part, or answered only with figures its quotes do not state
     ("布林肯访华时间：6月19日" where the quote says "6月18日至19日"), or with no date or figure where one
     was asked ("流浪地球2在俄罗斯的上映时间" answered "流浪地球二上映俄罗斯[5]") is left out
@@ -116,7 +129,8 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
     kept, left_out = [], set()
     for i, (text, part_quotes) in enumerate(zip(texts, quotes, strict=True)):
         marked = mark_part(text, part_quotes).strip()
-        if (is_refusal(text) or only_restates(text, parts[i]) or lacks_asked_kind(without_marks(text), parts[i])
+        if (is_refusal(text) or not states_something(text, parts[i]) or only_restates(text, parts[i])
+                or lacks_asked_kind(without_marks(text), parts[i])
                 or _about_another_part(marked, part_quotes, words, i)
                 or parse_answer(marked, {c.n: c.quote for c in part_quotes}).only_unsupported_numbers):
             left_out.add(i)

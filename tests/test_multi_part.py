@@ -219,6 +219,15 @@ def test_a_part_answered_with_its_own_question_is_completed_from_its_quote(sampl
     assert "关于“自贡选派了多少名党建指导员”，原文：" in answer.text and "72名" in answer.text
 
 
+def test_a_part_answered_with_marks_alone_is_completed_from_its_quote(sample_kb):
+    # the 1.5B answered the part "2022年超级碗冠军是谁" with "[5]" and the line stood as that part's answer
+    model = FakeListChatModel(responses=["乐山市选派807名党建指导员[1]。", "[2]"])
+    answer = ask(sample_kb, "乐山和自贡分别选派了多少名党建指导员？", chat_model=model, llm="local")
+    assert answer.answered_by == "model" and answer.fallback == "missing_parts"
+    assert "\n[2]" not in answer.text and not answer.text.endswith("[2]\n")
+    assert "关于“自贡选派了多少名党建指导员”，原文：" in answer.text and "72名" in answer.text
+
+
 def test_a_part_answered_without_the_kind_asked_is_completed_from_its_quote(sample_kb):
     from rag.intent import lacks_asked_kind
 
@@ -260,13 +269,36 @@ def test_a_part_reads_and_gets_its_own_quote_before_one_it_shares_with_another_p
                     evidence=(shared, own), parts=parts)
     assert complete_parts(answer, split) == answer  # not left out: the shared quote it cites stands for it
     completed = complete_parts(answer, replace(split, left_out=frozenset({0})))
-    assert completed.text.endswith("关于“布林肯访华时间”，原文：美国国务卿布林肯于6月18日至19日访华。[2]")
+    # every quote of the part that speaks of it, its own first (one alone lost the year's figure for 英伟达)
+    assert completed.text.endswith("关于“布林肯访华时间”，原文：美国国务卿布林肯于6月18日至19日访华。[2]"
+                                   "耶伦于7月6日至9日访华，时间是布林肯访华时间的两倍。[1]")
     assert completed.fallback == "missing_parts" and {c.n for c in completed.citations} == {1, 2}
     text, left_out = join_part_answers(["耶伦此次访华时间是7月6日至9日[1]。", "耶伦此次访华时间是7月6日至9日[1]。"],
                                        [(shared, own), (shared,)], parts)
     assert left_out == {0} and text == "耶伦此次访华时间是7月6日至9日[1]。"
     calls = model_calls(replace(answer, standalone_question="布林肯和耶伦访华时间"), split, 0)
     assert [[c.n for c in call.quotes] for call in calls] == [[2, 1], [1]]  # the 布林肯 part reads its own first
+
+
+def test_a_left_out_part_is_completed_with_every_quote_that_speaks_of_it():
+    # RGB "2022年英特尔和英伟达全年营收": the 英伟达 part was completed with its first quote (a quarter's revenue)
+    # while its third stated the year's; the quotes answer had shown all of them
+    quarter = Citation(1, "a.txt", "英伟达财报", (), "英伟达第四季度营收60.51亿美元，同比下降21%。", 0, 20)
+    intel = Citation(2, "b.txt", "英特尔财报", (), "英特尔2022年全年营收为631亿美元。", 0, 18)
+    year = Citation(3, "c.txt", "英伟达2023财年", (), "英伟达2023财年全年营收为269.74亿美元，与上年持平。", 0, 25)
+    neither = Citation(4, "d.txt", "芯片行业", (), "芯片行业2022年全年营收普遍下滑。", 0, 15)
+    parts = ("2022年英特尔全年营收", "2022年英伟达全年营收")
+    split = PartSplit(parts, PartEvidence((), ((2,), (1, 4, 3)), (1.0, 1.0)), (True, True))
+    answer = Answer("2022年英特尔和英伟达全年营收", "631亿美元[2]", (intel,),
+                    evidence=(quarter, intel, year, neither), parts=parts)
+    completed = complete_parts(answer, split)
+    assert completed.text == ("631亿美元[2]\n关于“2022年英伟达全年营收”，原文："
+                              "英伟达第四季度营收60.51亿美元，同比下降21%。[1]英伟达2023财年全年营收为269.74亿美元，与上年持平。[3]")
+    assert {c.n for c in completed.citations} == {1, 2, 3}  # not the quote that speaks of neither company
+    # no quote of the part names it: its first quote, as before
+    alone = complete_parts(replace(answer, evidence=(quarter, intel, year, neither)),
+                           replace(split, found=PartEvidence((), ((2,), (4,)), (1.0, 1.0))))
+    assert alone.text.endswith("原文：芯片行业2022年全年营收普遍下滑。[4]")
 
 
 def test_a_part_citing_a_quote_without_its_figure_is_re_marked_or_left_out():

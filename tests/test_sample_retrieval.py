@@ -79,3 +79,31 @@ def test_a_sentence_is_read_as_about_its_articles_place_when_it_does_not_name_it
     assert "204个" in first and "192个" in second  # neither sentence names 上饶 or 自贡
     document = {c.source: sample_kb.document(c.source) for c in answer.citations}
     assert all(document[c.source].text[c.start:c.end] == c.quote for c in answer.citations)
+
+
+def test_a_sentence_using_an_abbreviation_holds_the_full_name_the_question_uses(tmp_path, embeddings, shared):
+    """crud "美国7月份的消费者价格指数环比上涨了多少个百分点？": the report says "美国CPI…高0.2个百分点", and a
+    PMI report's "…购进价格指数和出厂价格指数…上升7.4和4.7个百分点" came first because it repeats the
+    question's words. Through a real knowledge base of the two crud articles."""
+    import shutil
+
+    from ingest.pipeline import ingest_paths
+    from rag.abbreviations import equivalent_tokens
+    from rag.chain import ask
+    from rag.knowledge import KnowledgeBase
+    from tests.conftest import make_settings
+
+    assert "gdp" in equivalent_tokens("全年实现地区生产总值40269.6亿元") and "国企" in equivalent_tokens("国有企业")
+    assert {"消费者", "价格指数"} <= equivalent_tokens("美国CPI同比增速首次反弹")
+    assert not equivalent_tokens("李家超高票当选")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    cpi, pmi = "crud-074c096b6756.txt", "crud-091ef483b7a1.txt"
+    for name in (cpi, pmi):
+        shutil.copy(shared / "evalsets" / "crud_news_zh" / "docs" / name, folder / name)
+    kb = KnowledgeBase(make_settings(tmp_path / "kb"), embeddings=embeddings)
+    ingest_paths(kb, [folder])
+    answer = ask(kb, "美国7月份的消费者价格指数环比上涨了多少个百分点？", llm="none")
+    first = answer.citations[0]
+    assert first.source == cpi and "CPI" in first.quote and "0.2个百分点" in first.quote
+    assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in answer.citations)

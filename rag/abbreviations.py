@@ -1,0 +1,52 @@
+"""Common abbreviations and the full names they stand for: a sentence that says one holds the other's words.
+
+A question asks "2021年北京的GDP" and the statistics bulletin says "全年实现地区生产总值40269.6亿元";
+"消费者价格指数" is reported as "CPI"; "国企" is written "国有企业". Term coverage (``rag.evidence``) counts
+a question word only when the sentence has it, so the sentence that states the answer lost to one that
+repeats the question's words with another figure ("上海和北京都是全年GDP首次超过4万亿大关。2021年上海市
+实现GDP43214.85亿元"). ``equivalent_tokens(text)`` gives, for every group of names ``text`` uses one of, the
+tokens of all the group's names, to be added to what the sentence holds.
+
+Deliberately not here: synonyms in general (最后/最终, 出分/成绩公布: a word's meaning depends on its
+sentence), expanding the search query (the index stays as stored; dense search already finds the
+sentence's chunk), or names of people and places (``rag.regions`` has the places' own aliases).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rag.keyword import tokenize
+
+# Each group: names that mean the same thing in news and Party-building articles, abbreviation first.
+GROUPS: tuple[tuple[str, ...], ...] = (
+    ("GDP", "生产总值"),
+    ("CPI", "居民消费价格", "消费者价格指数", "消费价格指数"),
+    ("PPI", "生产者价格指数", "工业生产者出厂价格"),
+    ("PMI", "采购经理指数", "采购经理人指数"),
+    ("央行", "中国人民银行"),
+    ("美联储", "联邦储备委员会"),
+    ("世卫组织", "世界卫生组织"),
+    ("发改委", "发展和改革委员会"),
+    ("国资委", "国有资产监督管理委员会"),
+    ("国企", "国有企业"),
+    ("民企", "民营企业"),
+    ("外企", "外资企业"),
+    ("非公企业", "非公有制企业"),
+    ("高校", "高等学校", "高等院校"),
+    ("政协", "政治协商会议"),
+)
+
+
+@lru_cache(maxsize=1)
+def _group_tokens() -> tuple[tuple[tuple[str, ...], frozenset[str]], ...]:
+    """Per group, its names (lowercased, to find them) and the tokens of all of them."""
+    return tuple((tuple(name.lower() for name in group), frozenset(t for name in group for t in tokenize(name)))
+                 for group in GROUPS)
+
+
+def equivalent_tokens(text: str) -> frozenset[str]:
+    """The tokens of every name of each group ``text`` uses one name of: "地区生产总值" gives "gdp" too."""
+    lowered = text.lower()
+    found = [tokens for names, tokens in _group_tokens() if any(name in lowered for name in names)]
+    return frozenset().union(*found) if found else frozenset()
