@@ -14,6 +14,7 @@ sentence's chunk), or names of people and places (``rag.regions`` has the places
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from rag.keyword import tokenize
@@ -38,15 +39,25 @@ GROUPS: tuple[tuple[str, ...], ...] = (
 )
 
 
+_WHOLE_WORD = 4  # a name shorter than this is found as a token: "中国企业" holds 国企 as letters, not as a word
+
+
 @lru_cache(maxsize=1)
-def _group_tokens() -> tuple[tuple[tuple[str, ...], frozenset[str]], ...]:
-    """Per group, its names (lowercased, to find them) and the tokens of all of them."""
-    return tuple((tuple(name.lower() for name in group), frozenset(t for name in group for t in tokenize(name)))
+def _group_tokens() -> tuple[tuple[tuple[str, ...], tuple[str, ...], frozenset[str]], ...]:
+    """Per group, its short names (lowercased, found among a text's tokens), its long names (found in the text)
+    and the tokens of all of them."""
+    return tuple((tuple(n.lower() for n in group if len(n) < _WHOLE_WORD),
+                  tuple(n for n in group if len(n) >= _WHOLE_WORD),
+                  frozenset(t for name in group for t in tokenize(name)))
                  for group in GROUPS)
 
 
-def equivalent_tokens(text: str) -> frozenset[str]:
-    """The tokens of every name of each group ``text`` uses one name of: "地区生产总值" gives "gdp" too."""
-    lowered = text.lower()
-    found = [tokens for names, tokens in _group_tokens() if any(name in lowered for name in names)]
+def equivalent_tokens(text: str, tokens: Iterable[str] | None = None) -> frozenset[str]:
+    """The tokens of every name of each group ``text`` uses one name of: "地区生产总值" gives "gdp" too.
+
+    A short name counts only as a word of ``text`` (its ``tokens``, from ``rag.keyword.tokenize``): "国企" is in
+    "中国企业的国企改革" once, as the word 国企, and not in "中国企业" at all."""
+    words = set(tokenize(text) if tokens is None else tokens)
+    found = [group for short, long, group in _group_tokens()
+             if any(name in words for name in short) or any(name in text for name in long)]
     return frozenset().union(*found) if found else frozenset()

@@ -121,6 +121,12 @@ def states_answer(kb: KnowledgeBase, question: str, quotes: Sequence[Citation], 
     return False
 
 
+def _held(sentence: str) -> set[str]:
+    """The words ``sentence`` holds: its tokens and the other names of an abbreviation it uses."""
+    tokens = set(tokenize(sentence))
+    return tokens | equivalent_tokens(sentence, tokens)
+
+
 def _best_window(text: str, terms: dict[str, float], total: float,
                  intent: Intent | None = None, context: frozenset[str] = frozenset()) -> tuple[int, int, float]:
     """(start, end, coverage) of the best one- or two-sentence window of ``text``.
@@ -136,7 +142,7 @@ def _best_window(text: str, terms: dict[str, float], total: float,
     spans = sentence_spans(text)
     if not spans:
         return 0, len(text), 0.0
-    token_sets = [set(tokenize(text[s:e])) | equivalent_tokens(text[s:e]) | context for s, e in spans]
+    token_sets = [_held(text[s:e]) | context for s, e in spans]
     best, best_score = (spans[0][0], spans[0][1], -1.0), -1.0
     for i, (s, e) in enumerate(spans):
         cov = _coverage(token_sets[i], terms, total)
