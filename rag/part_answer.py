@@ -90,25 +90,32 @@ def complete_parts(answer: Answer, split: PartSplit) -> Answer:
 
 def speaking_of_part(quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> list[Citation]:
     """The quotes a left-out part is completed with: every one of its quotes that speaks of it, those of it alone
-    first (``own_first``), or its first quote when none does. The quotes answer shows all of a part's quotes;
-    one alone lost the answer when it was not the one that states it (RGB "2022年英伟达全年营收": the first
-    quote gave a quarter's revenue, the third the year's)."""
-    own, _ = own_and_other_words(words, i)
-    ordered = own_first(quotes, words, i)
-    speaking = [c for c in ordered if set(tokenize(f"{c.title} {c.quote}")) & own]
-    return speaking or ordered[:1]
+    first (``own_first``'s order), or its first quote when none does. The quotes answer shows all of a part's
+    quotes; one alone lost the answer when it was not the one that states it (RGB "2022年英伟达全年营收": the
+    first quote gave a quarter's revenue, the third the year's)."""
+    ranked = _ranked(quotes, words, i)
+    return [c for rank, c in ranked if rank < _SPEAKS_OF_NEITHER] or [c for _, c in ranked[:1]]
 
 
 def own_first(quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> list[Citation]:
     """Part ``i``'s quotes, those that speak of it and of no other part first ("布林肯于6月18日至19日访华"
     for the 布林肯 part before "耶伦于7月6日至9日访华…是布林肯访华时间的两倍"), then those that speak of it,
     each group in its own order."""
+    return [c for _, c in _ranked(quotes, words, i)]
+
+
+_SPEAKS_OF_NEITHER = 2
+
+
+def _ranked(quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> list[tuple[int, Citation]]:
+    """Part ``i``'s quotes with their rank, best first (stable): 0 speaks of it alone, 1 of it and another
+    part, 2 (``_SPEAKS_OF_NEITHER``) of neither. Each quote (with its title) is read once."""
     own, other = own_and_other_words(words, i)
 
     def rank(c: Citation) -> int:
         read = set(tokenize(f"{c.title} {c.quote}"))
-        return 0 if read & own and not read & other else 1 if read & own else 2
-    return sorted(quotes, key=rank)
+        return 0 if read & own and not read & other else 1 if read & own else _SPEAKS_OF_NEITHER
+    return sorted(((rank(c), c) for c in quotes), key=lambda pair: pair[0])
 
 
 def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]],
