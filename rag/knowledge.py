@@ -99,6 +99,19 @@ class KnowledgeBase:
         self._vectors  # noqa: B018 - opening is the point
         self._keyword.refresh()
 
+    def close(self) -> None:
+        """Release Chroma (its HTTP connections, behind a server); the next call that needs it opens it again."""
+        with self._open_lock:
+            store, self._vector_store = self._vector_store, None
+        if store is not None:
+            store.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- locking --------------------------------------------------------------
     @contextmanager
     def write_lock(self, wait_seconds: float = 10.0) -> Iterator[None]:

@@ -82,10 +82,23 @@ def where_clause(region_tag: str | None, sources: Sequence[str] | None) -> dict[
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def close_client(client: Any) -> None:
+    """Release a Chroma client: its shared system, and the HTTP connections of an ``HttpClient``.
+
+    Chroma's ``close()`` stops the system but leaves the HTTP client's connection pool open
+    (chroma-core/chroma#4293), so its sockets stayed open until the process ended."""
+    client.close()
+    for api in (client, getattr(client, "_admin_client", None)):  # the admin client has its own connections
+        session = getattr(getattr(api, "_server", None), "_session", None)
+        if session is not None:
+            session.close()
+
+
 class VectorStore:
     """One Chroma collection of chunk vectors."""
 
     def __init__(self, settings: Settings, model_id: str, dimension: int, client: Any = None) -> None:
+        self._owns_client = client is None  # a client passed in is its caller's to close
         self.client = client if client is not None else make_client(settings)
         configuration = {"hnsw": {
             "space": settings.hnsw_space,
@@ -101,12 +114,18 @@ class VectorStore:
         )
         meta = self.collection.metadata or {}
         if meta.get("model_id") != model_id or int(meta.get("dimension", dimension)) != dimension:
+            self.close()
             raise ModelMismatchError(
                 f"知识库集合“{settings.collection}”是用嵌入模型 {meta.get('model_id')}"
                 f"（{meta.get('dimension')} 维）建立的，当前设置为 {model_id}（{dimension} 维）。"
                 "不能在同一集合中混用模型：请换一个数据目录（RAG_DATA_DIR）或集合名（RAG_COLLECTION）。"
             )
         self.space = settings.hnsw_space
+
+    def close(self) -> None:
+        """Release the Chroma client this store made (idempotent)."""
+        if self._owns_client:
+            close_client(self.client)
 
     def upsert(self, chunks: list[Chunk], vectors: np.ndarray, region_tags: Sequence[Sequence[str]]) -> None:
         """Write chunks with their vectors; ``region_tags[i]`` are chunk i's region filter tags."""

@@ -6,6 +6,7 @@ import json
 import math
 import multiprocessing
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,7 +25,24 @@ SHORT_B2 = "乐山市推出非公企业党建“红领带”行动。乐山高�
 
 @pytest.fixture
 def kb(store_settings, embeddings):
-    return KnowledgeBase(store_settings, embeddings=embeddings)
+    with KnowledgeBase(store_settings, embeddings=embeddings) as kb:
+        yield kb
+
+
+def _connections_to(port: int) -> int:
+    """This process's open TCP connections to ``port`` on 127.0.0.1 (Linux: /proc)."""
+    fds = Path("/proc/self/fd")
+    inodes = set()
+    for fd in fds.iterdir():
+        target = str(fd.readlink()) if fd.is_symlink() else ""
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for line in Path("/proc/self/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        remote_port, state, inode = int(fields[2].split(":")[1], 16), fields[3], fields[9]
+        count += remote_port == port and state == "01" and inode in inodes  # 01: ESTABLISHED
+    return count
 
 
 def _ids_everywhere(kb: KnowledgeBase) -> tuple[set[str], set[str], set[str]]:
@@ -126,10 +144,28 @@ def test_region_and_source_filters(sample_kb):
 
 
 def test_model_mismatch_is_refused(store_settings, embeddings):
-    kb = KnowledgeBase(store_settings, embeddings=embeddings)
-    assert kb.vector_count() == 0
-    with pytest.raises(ModelMismatchError, match="不能在同一集合中混用模型"):
-        VectorStore(store_settings, "some-other-model", 384)
+    with KnowledgeBase(store_settings, embeddings=embeddings) as kb:
+        assert kb.vector_count() == 0
+        with pytest.raises(ModelMismatchError, match="不能在同一集合中混用模型"):
+            VectorStore(store_settings, "some-other-model", 384)
+
+
+def test_closing_a_knowledge_base_behind_a_chroma_server_closes_its_connections(chroma_server, tmp_path, embeddings):
+    from tests.conftest import make_settings
+
+    host, port = chroma_server
+    before = _connections_to(port)
+    kb = KnowledgeBase(make_settings(tmp_path, chroma_host=host, chroma_port=port, collection="closing"),
+                       embeddings=embeddings)
+    (tmp_path / "a.txt").write_text(SHORT_A, "utf-8")
+    ingest_paths(kb, [tmp_path / "a.txt"])
+    assert search(kb, "上饶经开区摸底排查")
+    assert _connections_to(port) > before
+    kb.close()
+    assert _connections_to(port) == before
+    assert search(kb, "上饶经开区摸底排查"), "a closed knowledge base opens Chroma again when asked"
+    kb.close()
+    assert _connections_to(port) == before
 
 
 def test_check_repairs_orphans_and_missing_vectors(kb, tmp_path):
@@ -142,6 +178,7 @@ def test_check_repairs_orphans_and_missing_vectors(kb, tmp_path):
     behind.collection.upsert(ids=["orphan-1"], embeddings=vec, documents=["孤立片段"],
                              metadatas=[{"source": "gone.txt"}])
     behind.delete(sorted(real_ids)[:1])
+    behind.close()
     with kb.write_lock():
         report = kb.check(repair=True)
     assert (report.orphan_vectors, report.missing_vectors, report.repaired) == (1, 1, True)
