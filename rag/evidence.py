@@ -61,6 +61,9 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _ASKING_WORD = re.compile(r"什么.*|哪一?[个些种类家支位项年天国里儿座部款条所样]?|谁|几[个名次位年天岁家条项人]?|"
                           r"何[时处地]|为什么|为何|多[大长久高远]|怎.*|如何|啥")
 
+# The word a question asks for a date with ("上映日期", "国葬时间"): the quote states a date, not the word.
+_TIME_WORD = re.compile(r"时间|日期|时候")
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -94,17 +97,19 @@ def _compound_parts(terms: dict[str, float]) -> dict[str, list[str]]:
 def states_answer(kb: KnowledgeBase, question: str, quotes: Sequence[Citation], at: float) -> bool:
     """True when one of ``quotes`` states what ``question`` asks, judged without the model.
 
-    The quote holds at least ``at`` of the question's content terms (IDF-weighted; years, 年 and
-    the words it asks with left aside; a compound held when all its parts are; its article's
+    The quote holds at least ``at`` of the question's content terms (IDF-weighted; years, 年,
+    the words it asks with and, when it asks for a date, 时间/日期 left aside; a compound held when
+    all its parts are; its article's
     place held as in ``select_evidence``: not for questions across places), is of the kind
     asked (a figure for 多少, a date for 何时: ``rag.intent``), and its article names every year
     the question names ("2021年…" answered by a 2023 report: no).
     """
+    intent = question_intent(question)
     terms = {t: w for t, w in question_terms(kb, question).items()
-             if t != "年" and not _YEAR.fullmatch(t) and not _ASKING_WORD.fullmatch(t)}
+             if t != "年" and not _YEAR.fullmatch(t) and not _ASKING_WORD.fullmatch(t)
+             and not (intent.time and _TIME_WORD.fullmatch(t))}
     total = sum(terms.values())
     years = set(_YEAR.findall(question))
-    intent = question_intent(question)
     document_of = kb.document_lookup()
     compounds = _compound_parts(terms)  # the question's: computed once, checked against each quote
     placed = not is_cross_case(question)
@@ -134,7 +139,9 @@ def _best_window(text: str, terms: dict[str, float], total: float,
     Windows are compared by coverage plus ``intent``'s bonus for being of the wanted kind
     (a figure for 多少, a date for 何时); the coverage returned is the window's own. A sentence
     takes the next one in when that adds the question's words, or the asked kind it lacks
-    ("…出游4.22亿人次。" + "实现国内旅游收入2872.1亿元…" for 旅游收益是多少). Every sentence also
+    ("…出游4.22亿人次。" + "实现国内旅游收入2872.1亿元…" for 旅游收益是多少). A short sentence is read with a
+    neighbour: the next, or the one before when it ends its paragraph ("MU5735空难由此成为…最严重空难。" with the
+    sentence before it, which says when and where the plane fell). Every sentence also
     holds the ``context`` words: its article's place, which a sentence like "安商办受理…204个" leaves unsaid,
     and the other names of an abbreviation it uses ("地区生产总值" holds GDP: ``rag.abbreviations``).
     """
@@ -147,13 +154,16 @@ def _best_window(text: str, terms: dict[str, float], total: float,
     for i, (s, e) in enumerate(spans):
         cov = _coverage(token_sets[i], terms, total)
         window, bonus = (s, e, cov), intent.bonus(text[s:e])
-        same_paragraph = i + 1 < len(spans) and "\n" not in text[e:spans[i + 1][0]]
-        if same_paragraph and spans[i + 1][1] - s <= MAX_QUOTE_CHARS:
+        if _joins(text, spans, i + 1):
             joined = _coverage(token_sets[i] | token_sets[i + 1], terms, total)
             if joined >= cov:
                 joined_bonus = intent.bonus(text[s:spans[i + 1][1]])
                 if joined > cov + 0.05 or e - s < _SHORT_SENTENCE or joined_bonus - bonus >= UNIT_BONUS:
                     window, bonus = (s, spans[i + 1][1], joined), joined_bonus
+        elif e - s < _SHORT_SENTENCE and _joins(text, spans, i):  # a short sentence the next cannot join
+            p = spans[i - 1][0]
+            window = (p, e, _coverage(token_sets[i - 1] | token_sets[i], terms, total))
+            bonus = intent.bonus(text[p:e])
         score = window[2] + (bonus if window[2] > 0 else 0.0)
         if score > best_score or (score == best_score and window[1] - window[0] < best[1] - best[0]):
             best, best_score = window, score
@@ -162,6 +172,12 @@ def _best_window(text: str, terms: dict[str, float], total: float,
         cut = max(text.rfind(mark, s, s + MAX_QUOTE_CHARS) for mark in "，；、,;")
         e = cut + 1 if cut > s else s + MAX_QUOTE_CHARS
     return s, e, max(cov, 0.0)
+
+
+def _joins(text: str, spans: Sequence[tuple[int, int]], i: int) -> bool:
+    """Sentence ``i`` can be read with the one before it: same paragraph, together within ``MAX_QUOTE_CHARS``."""
+    return 0 < i < len(spans) and "\n" not in text[spans[i - 1][1]:spans[i][0]] \
+        and spans[i][1] - spans[i - 1][0] <= MAX_QUOTE_CHARS
 
 
 def _with_measures(text: str, start: int, end: int) -> int:

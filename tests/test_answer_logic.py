@@ -426,6 +426,23 @@ def test_a_sentence_takes_in_the_next_one_when_that_states_the_asked_kind_of_fig
     assert members.bonus("发展党员1.2万余名") == FIGURE_BONUS + UNIT_BONUS > members.bonus("发展党员1.2万")
 
 
+def test_a_short_sentence_that_ends_its_paragraph_is_read_with_the_one_before_it():
+    """RGB's MU5735 article: the short last sentence ties with the one before (both name MU5735 and a year) and,
+    as the shorter window, was shown alone, without when and where the plane fell."""
+    from rag.evidence import _best_window
+    from rag.intent import question_intent
+
+    text = ("中国东方航空MU5735客机空难发生届满一年，死难者家属迄今仍在等待调查当局给予交代。"
+            "2022年3月21日下午，由一架美国波音737-800型客机执飞的东航MU5735客机从云南昆明飞往广东广州途中，"
+            "坠落广西梧州藤县琅南镇莫埌村附近山谷，机上132人全部罹难。MU5735空难由此成为自1994年以来中国本土最严重空难。\n"
+            "调查还在进行中。")
+    terms = {"mu5735": 3.0, "航班": 1.0, "坠毁": 1.5}
+    s, e, _ = _best_window(text, terms, sum(terms.values()), question_intent("MU5735航班坠毁的时间和地点"))
+    assert "2022年3月21日下午" in text[s:e] and "梧州藤县" in text[s:e]
+    s, e, _ = _best_window(text, {"调查": 1.0}, 1.0)
+    assert text[s:e] == "调查还在进行中。", "a paragraph's only sentence has no neighbour to take"
+
+
 def test_percentage_points_are_the_asked_kind_for_a_question_asking_how_many_points():
     """"多少个百分点" asks percentage points, not a count of 个 (crud: the CPI sentence "…高0.2个百分点" was
     passed over for "…重新攀升至3.2%", a figure but not of the asked kind)."""

@@ -405,6 +405,18 @@ def test_the_words_a_question_asks_with_are_not_terms_a_quote_must_hold(sample_k
     assert not states_answer(sample_kb, "楼宇党委建立了什么样的党建联盟？", [structure], 0.8)
 
 
+def test_the_word_a_question_asks_for_a_date_with_is_stated_by_the_date(sample_kb):
+    """"…上映日期" is stated by a quote with the date: no quote says 日期 (RGB integration: the 1.5B's refusal of
+    "《阿凡达：水之道》大陆和香港上映日期" stood although a quote it was shown gave a part's date)."""
+    xingda = "001_e7f577296fd42bd4.txt"
+    dated = _quote(sample_kb, xingda,
+                   "今年11月11日，高士伟带领党支部的十名个体户党员和专门吸收进来的方锴一起，举行优惠让利活动。")
+    for asked in ("高士伟举行优惠让利活动的日期", "优惠让利活动的时间是什么时候？"):
+        assert states_answer(sample_kb, asked, [dated], 0.8), asked
+    undated = _quote(sample_kb, xingda, "高士伟带领党支部的十名个体户党员和专门吸收进来的方锴一起，举行优惠让利活动。")
+    assert not states_answer(sample_kb, "高士伟举行优惠让利活动的日期", [undated], 0.8), "no date, no answer"
+
+
 def test_a_quote_holds_the_place_its_article_is_about_and_no_other(sample_kb):
     """"安商办受理…204个" never names 上饶, but its article is about 上饶 (its only region)."""
     shangrao = "004_80e31c2401ce812c.txt"
