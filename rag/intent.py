@@ -2,7 +2,8 @@
 
 "兴达公司有多少名党员？" wants a sentence with a figure, best one counted in 名 (a sum in 元 for
 收入/罚款…, a percentage for 增长率/占比…); "何时成立" wants
-a date; "怎么做 / 采取了哪些措施" wants a sentence saying what was done (建立、推行、选派…).
+a date; "怎么做 / 采取了哪些措施" wants a sentence saying what was done (建立、推行、选派…); "…的导演是谁",
+"…男单冠军" a sentence naming a person (jieba's person names).
 Term coverage alone cannot tell "其中党员530名" from "党员们来到延安" when both name the
 company and its members; the intent can. ``Intent.bonus(sentence)`` is a small score added
 to a candidate window's term coverage when the window is of the wanted kind, and only to
@@ -37,6 +38,10 @@ _WHEN = re.compile(rf"[0-9０-９{_CN_NUMERAL}]\s*[日号时点]|[今昨明前�
 _MEASURE = re.compile(r"建立|推行|实施|打造|开展|选派|设立|探索|创新|推动|组建|成立|构建|搭建|健全|完善|落实|"
                       r"组织|举办|制定|出台|建成|引导|实行|采取|通过")
 _ORGANISATION = re.compile(r"(?:[党团]|经济|社会|基层|群团|上级)组织|组织(?:部|关系|生活|委员)")
+# A question for a person: 谁, or a role one person fills ("…男单冠军？", "…的导演和编剧") or is named for.
+_PERSON = re.compile(r"谁|冠军|得主|主演|导演|编剧|作者|主持人|旗手|火炬手|市长|总统|首相|总理|行政长官")
+_PERSON_TAGS = {"nr", "nrfg", "nrt"}
+PERSON_BONUS = 0.12
 FIGURE_BONUS = 0.12  # a window with a figure, for a quantity question
 UNIT_BONUS = 0.08  # more when the figure is counted in the asked unit (多少名 → 530名)
 DATE_BONUS = 0.12
@@ -49,6 +54,7 @@ class Intent:
     unit: str = ""
     time: bool = False
     how: bool = False
+    person: bool = False
 
     def bonus(self, text: str) -> float:
         """How much better ``text`` fits the question's kind (0 when it fits no better than any other)."""
@@ -61,6 +67,8 @@ class Intent:
             score += DATE_BONUS
         if self.how and _MEASURE.search(text):
             score += MEASURE_BONUS
+        if self.person and names_a_person(text):
+            score += PERSON_BONUS
         return score
 
 
@@ -68,6 +76,14 @@ class Intent:
 def _counted_in(unit: str) -> re.Pattern[str]:
     """A figure counted in ``unit``, after any scale and 余/多: "530名", "1.2万余名", "2872.1亿元" for 元."""
     return re.compile(rf"[0-9０-９{_CN_NUMERAL}]\s*(?:余|多)?[万亿千百]*(?:余|多)?\s*{_UNIT_PATTERNS.get(unit, unit)}")
+
+
+@lru_cache(maxsize=4096)
+def names_a_person(text: str) -> bool:
+    """True when jieba reads a person's name (two characters or more) in ``text``."""
+    import jieba.posseg as pseg
+
+    return any(token.flag in _PERSON_TAGS and len(token.word) >= 2 for token in pseg.lcut(text))
 
 
 def names_a_measure(text: str) -> bool:
@@ -96,4 +112,5 @@ def question_intent(question: str) -> Intent:
     unit = (asked.group(1) or asked.group(2)) if asked \
         else "%" if _RATE.search(question) else "元" if _MONEY.search(question) else ""
     return Intent(quantity=bool(_QUANTITY.search(question)), unit=unit,
-                  time=bool(_TIME.search(question)), how=bool(_HOW.search(question)))
+                  time=bool(_TIME.search(question)), how=bool(_HOW.search(question)),
+                  person=bool(_PERSON.search(question)))

@@ -443,6 +443,22 @@ def test_a_short_sentence_that_ends_its_paragraph_is_read_with_the_one_before_it
     assert text[s:e] == "调查还在进行中。", "a paragraph's only sentence has no neighbour to take"
 
 
+def test_a_question_for_a_person_prefers_the_sentence_that_names_one():
+    """"…的导演是谁" / "…男单冠军": of two sentences holding the question's words, the one naming a person (RGB
+    integration: "漫长的季节的主演" was shown a sentence about an actor that never names him)."""
+    from rag.evidence import _best_window
+    from rag.intent import question_intent
+
+    text = "《狂飙》导演谈大结局：不会是爽剧，而是惨胜。\n谈到《狂飙》的创作，导演徐纪周说，剧本前后改了整整三年。"
+    terms = {"狂飙": 3.0, "导演": 1.0}
+    for asked in ("《狂飙》的导演是谁？", "《狂飙》的导演"):
+        assert question_intent(asked).person, asked
+        s, e, _ = _best_window(text, terms, sum(terms.values()), question_intent(asked))
+        assert "徐纪周" in text[s:e], asked
+    s, e, _ = _best_window(text, terms, sum(terms.values()), question_intent("《狂飙》的结局怎样？"))
+    assert "徐纪周" not in text[s:e], "a question for no person keeps the first of equals"
+
+
 def test_percentage_points_are_the_asked_kind_for_a_question_asking_how_many_points():
     """"多少个百分点" asks percentage points, not a count of 个 (crud: the CPI sentence "…高0.2个百分点" was
     passed over for "…重新攀升至3.2%", a figure but not of the asked kind)."""
