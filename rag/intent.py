@@ -3,7 +3,7 @@
 "兴达公司有多少名党员？" wants a sentence with a figure, best one counted in 名 (a sum in 元 for
 收入/罚款…, a percentage for 增长率/占比…); "何时成立" wants
 a date; "怎么做 / 采取了哪些措施" wants a sentence saying what was done (建立、推行、选派…); "…的导演是谁",
-"…男单冠军" a sentence naming a person (jieba's person names).
+"谁当选…市长" a sentence naming a person (jieba's person names).
 Term coverage alone cannot tell "其中党员530名" from "党员们来到延安" when both name the
 company and its members; the intent can. ``Intent.bonus(sentence)`` is a small score added
 to a candidate window's term coverage when the window is of the wanted kind, and only to
@@ -38,8 +38,9 @@ _WHEN = re.compile(rf"[0-9０-９{_CN_NUMERAL}]\s*[日号时点]|[今昨明前�
 _MEASURE = re.compile(r"建立|推行|实施|打造|开展|选派|设立|探索|创新|推动|组建|成立|构建|搭建|健全|完善|落实|"
                       r"组织|举办|制定|出台|建成|引导|实行|采取|通过")
 _ORGANISATION = re.compile(r"(?:[党团]|经济|社会|基层|群团|上级)组织|组织(?:部|关系|生活|委员)")
-# A question for a person: 谁, or a role one person fills ("…男单冠军？", "…的导演和编剧") or is named for.
-_PERSON = re.compile(r"谁|冠军|得主|主演|导演|编剧|作者|主持人|旗手|火炬手|市长|总统|首相|总理|行政长官")
+# A question for a person: a role only people fill ("…的导演和编剧", "谁当选台北市市长"). Not 谁 or 冠军 alone: they
+# ask for a team or an organisation as often ("同组对手有谁", "谁认为LK-99不是超导体", "超级碗冠军").
+_PERSON = re.compile(r"主演|演员|导演|编剧|作者|主持人|旗手|火炬手|得主|市长|省长|总统|首相|总理|行政长官")
 _PERSON_TAGS = {"nr", "nrfg", "nrt"}
 PERSON_BONUS = 0.12
 FIGURE_BONUS = 0.12  # a window with a figure, for a quantity question
