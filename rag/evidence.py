@@ -61,6 +61,9 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _ASKING_WORD = re.compile(r"什么.*|哪一?[个些种类家支位项年天国里儿座部款条所样]?|谁|几[个名次位年天岁家条项人]?|"
                           r"何[时处地]|为什么|为何|多[大长久高远]|怎.*|如何|啥")
 
+# Words by which a sentence refers to the one before it (a short one is then read with it)
+_REFERRING = frozenset("由此 因此 对此 为此 此外 其中 上述 随后 此后 他 她 它 他们 她们 它们 该 此 这 这些 这一 这是 其"
+                       .split())
 # The word a question asks for a date with ("上映日期", "国葬时间"): the quote states a date, not the word.
 _TIME_WORD = re.compile(r"时间|日期|时候")
 
@@ -140,8 +143,8 @@ def _best_window(text: str, terms: dict[str, float], total: float,
     (a figure for 多少, a date for 何时); the coverage returned is the window's own. A sentence
     takes the next one in when that adds the question's words, or the asked kind it lacks
     ("…出游4.22亿人次。" + "实现国内旅游收入2872.1亿元…" for 旅游收益是多少). A short sentence is read with a
-    neighbour: the next, or the one before when it ends its paragraph ("MU5735空难由此成为…最严重空难。" with the
-    sentence before it, which says when and where the plane fell). Every sentence also
+    neighbour: the next, or, when it ends its paragraph and refers back (由此, 他, 其中…), the one before
+    ("MU5735空难由此成为…最严重空难。" with the sentence saying when and where the plane fell). Every sentence also
     holds the ``context`` words: its article's place, which a sentence like "安商办受理…204个" leaves unsaid,
     and the other names of an abbreviation it uses ("地区生产总值" holds GDP: ``rag.abbreviations``).
     """
@@ -160,7 +163,7 @@ def _best_window(text: str, terms: dict[str, float], total: float,
                 joined_bonus = intent.bonus(text[s:spans[i + 1][1]])
                 if joined > cov + 0.05 or e - s < _SHORT_SENTENCE or joined_bonus - bonus >= UNIT_BONUS:
                     window, bonus = (s, spans[i + 1][1], joined), joined_bonus
-        elif e - s < _SHORT_SENTENCE and _joins(text, spans, i):  # a short sentence the next cannot join
+        elif e - s < _SHORT_SENTENCE and _joins(text, spans, i) and _refers_back(text[s:e]):
             p = spans[i - 1][0]
             window = (p, e, _coverage(token_sets[i - 1] | token_sets[i], terms, total))
             bonus = intent.bonus(text[p:e])
@@ -172,6 +175,13 @@ def _best_window(text: str, terms: dict[str, float], total: float,
         cut = max(text.rfind(mark, s, s + MAX_QUOTE_CHARS) for mark in "，；、,;")
         e = cut + 1 if cut > s else s + MAX_QUOTE_CHARS
     return s, e, max(cov, 0.0)
+
+
+def _refers_back(sentence: str) -> bool:
+    """``sentence`` leans on the one before it: "…空难由此成为…", "他的表现…", "其中…"."""
+    import jieba
+
+    return any(word in _REFERRING for word in jieba.lcut(sentence))
 
 
 def _joins(text: str, spans: Sequence[tuple[int, int]], i: int) -> bool:

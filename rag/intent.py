@@ -42,7 +42,7 @@ _ORGANISATION = re.compile(r"(?:[党团]|经济|社会|基层|群团|上级)组�
 # ask for a team or an organisation as often ("同组对手有谁", "谁认为LK-99不是超导体", "超级碗冠军").
 _PERSON = re.compile(r"主演|演员|导演|编剧|作者|主持人|旗手|火炬手|得主|市长|省长|总统|首相|总理|行政长官")
 _PERSON_TAGS = {"nr", "nrfg", "nrt"}
-PERSON_BONUS = 0.12
+PERSON_BONUS = 0.12  # a window naming a person, for a question asking for one
 FIGURE_BONUS = 0.12  # a window with a figure, for a quantity question
 UNIT_BONUS = 0.08  # more when the figure is counted in the asked unit (多少名 → 530名)
 DATE_BONUS = 0.12

@@ -143,10 +143,8 @@ class KnowledgeBase:
         return self._manifest.documents(containing)
 
     def sources_of_kind(self, kind: str | None, among: Sequence[str] | None = None) -> list[str] | None:
-        """The documents of one kind (文章 or 公文), among ``among`` when given, for ``--source-type``.
-
-        ``None`` (no restriction) when ``kind`` is empty: then ``among`` comes back as it is.
-        """
+        """The documents of one kind (文章 or 公文), among ``among`` when given, for ``--source-type``; ``None``
+        (no restriction) when ``kind`` is empty: then ``among`` comes back as it is."""
         if not kind:
             return list(among) if among else None
         return [i.source for i in self.sources() if i.kind == kind and (not among or i.source in among)]
@@ -175,11 +173,8 @@ class KnowledgeBase:
         return self._manifest.chunks_by_id(list(ids))
 
     def document_lookup(self) -> Callable[[str], Document | None]:
-        """Stored documents by source name, each read at most once by the returned function.
-
-        For one unit of work (an answer's citations, one evaluated question, one chat
-        turn); a fresh lookup sees documents stored after it was made.
-        """
+        """Stored documents by source name, each read at most once by the returned function: for one unit of
+        work (an answer's citations, one evaluated question, one chat turn); a fresh lookup sees later documents."""
         docs: dict[str, Document | None] = {}
 
         def document_of(source: str) -> Document | None:
@@ -192,12 +187,7 @@ class KnowledgeBase:
     def text_lookup(self) -> Callable[[str], str | None]:
         """Stored article text by source name (``document_lookup`` for the text alone)."""
         document_of = self.document_lookup()
-
-        def text_of(source: str) -> str | None:
-            doc = document_of(source)
-            return doc.text if doc else None
-
-        return text_of
+        return lambda source: doc.text if (doc := document_of(source)) else None
 
     def sources_in_region(self, tag: str) -> frozenset[str]:
         """Sources tagged with region ``tag`` or a place inside it; rebuilt only when the manifest changes."""
