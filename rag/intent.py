@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rag.part_words import person_names
+
 _UNITS = "个名家人位次项所条种批天年月户场座支件元亩公里平方米万亿倍"
 _QUANTITY = re.compile(rf"多少|几[{_UNITS}]|几十|数量|人数|规模|比例|占比|增长率|增幅|百分之|排名|第几|"
                        r"多大|多长|多高|多远")
@@ -41,7 +43,6 @@ _ORGANISATION = re.compile(r"(?:[党团]|经济|社会|基层|群团|上级)组�
 # A question for a person: a role only people fill ("…的导演和编剧", "谁当选台北市市长"). Not 谁 or 冠军 alone: they
 # ask for a team or an organisation as often ("同组对手有谁", "谁认为LK-99不是超导体", "超级碗冠军").
 _PERSON = re.compile(r"主演|演员|导演|编剧|作者|主持人|旗手|火炬手|得主|市长|省长|总统|首相|总理|行政长官")
-_PERSON_TAGS = {"nr", "nrfg", "nrt"}
 PERSON_BONUS = 0.12  # a window naming a person, for a question asking for one
 FIGURE_BONUS = 0.12  # a window with a figure, for a quantity question
 UNIT_BONUS = 0.08  # more when the figure is counted in the asked unit (多少名 → 530名)
@@ -81,10 +82,8 @@ def _counted_in(unit: str) -> re.Pattern[str]:
 
 @lru_cache(maxsize=4096)
 def names_a_person(text: str) -> bool:
-    """True when jieba reads a person's name (two characters or more) in ``text``."""
-    import jieba.posseg as pseg
-
-    return any(token.flag in _PERSON_TAGS and len(token.word) >= 2 for token in pseg.lcut(text))
+    """True when jieba reads a person's name (two characters or more) in ``text`` (``person_names``)."""
+    return bool(person_names(text))
 
 
 def names_a_measure(text: str) -> bool:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from rag.part_words import posseg
+from rag.part_words import person_names
 from rag.support import MORE_QUOTE
 from rag.types import Answer, Citation
 
@@ -28,18 +28,12 @@ _ROLES = "人员|演员|主演|选手|球员|运动员|成员|嘉宾|明星|得�
 # "哪些中国斯诺克选手…", not "哪些企业组建了党员攻坚队" (the 哪些 asks for 企业)
 _ASKS_PEOPLE = re.compile(rf"有谁|都有谁|哪些[^\s，。？了的在和与]{{0,5}}?(?:{_ROLES}|专家|代表|党员|干部|人)"
                           rf"|(?:{_ROLES})(?:是谁|有哪些|都有)")
-_PERSON_TAGS = {"nr", "nrfg", "nrt"}
 MORE_ITEMS_NOTICE = "模型列出的可能不全，已补上其他提到相关人名的原文摘录。"
 
 
 def asks_for_people(question: str) -> bool:
     """The question asks for several people: "《心居》的主演有哪些", "同组对手有谁", "哪些中国斯诺克选手…"."""
     return _ASKS_PEOPLE.search(question) is not None
-
-
-def person_names(text: str) -> set[str]:
-    """The person names jieba finds in ``text`` (two characters or more)."""
-    return {word for _, _, word, flag in posseg(text) if flag in _PERSON_TAGS and len(word) >= 2}
 
 
 def more_names(answer: Answer, states: Callable[[Citation], bool]) -> Answer:

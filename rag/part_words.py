@@ -1,8 +1,8 @@
 """Words of a question as jieba reads them, and the word pairs ``rag.parts`` splits a question at.
 
-``posseg`` gives each word its offsets and part-of-speech tag. ``word_pair`` finds two like
-words joined by one 和/与/及 whose context is shared ("澳网男单和女单冠军分别…"); ``phrase_pair`` two
-phrases of one shape ("女子双人10米跳台和男子双人10米跳台冠军", "最佳电视剧和最佳电视动画分别…").
+``posseg`` gives each word its offsets and part-of-speech tag, ``person_names`` the people it names.
+``word_pair`` finds two like words joined by one 和/与/及 whose context is shared ("澳网男单和女单冠军分别…");
+``phrase_pair`` two phrases of one shape ("女子双人10米跳台和男子双人10米跳台冠军", "最佳电视剧和最佳电视动画分别…").
 ``men_and_women`` reads "男女单打" as the men's and the women's event.
 ``rest_of_name`` and ``latin_names`` mend names jieba cut ("和英/伟达", "NBA2021", "和耶伦").
 
@@ -17,6 +17,7 @@ from functools import lru_cache
 
 WORD_CONJUNCTIONS = ("和", "与", "及")
 NAMED = {"nr", "ns", "nt", "nz", "nrt", "nrfg", "eng"}
+_PERSON_TAGS = {"nr", "nrfg", "nrt"}
 _NAME_PIECES = {"a", "ag", "zg", "z", "b", "g", "y"}  # what jieba leaves of a name it split
 # the words a question asks with; and those that ask how or whether rather than for a fact
 ASKING = re.compile(r"多少|几|什么|哪|谁|怎|如何|是否|何时")
@@ -37,6 +38,11 @@ def posseg(question: str) -> tuple[tuple[int, int, str, str], ...]:
         out.append((pos, pos + len(token.word), token.word, token.flag))
         pos += len(token.word)
     return tuple(out)
+
+
+def person_names(text: str) -> set[str]:
+    """The person names jieba finds in ``text`` (two characters or more)."""
+    return {word for _, _, word, flag in posseg(text) if flag in _PERSON_TAGS and len(word) >= 2}
 
 
 def word_pair(q: str) -> list[tuple[int, int]]:
