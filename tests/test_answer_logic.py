@@ -152,14 +152,30 @@ def test_the_model_s_own_words_leave_out_the_clauses_and_the_quote_lines_added_a
 def test_a_short_answer_gets_the_clause_of_its_quote_it_was_taken_from():
     question = "乐山市从机关事业单位选派了多少名党建指导员？"
     text = add_support("807名党建指导员[1]", {1: LESHAN_QUOTE}, question)
-    assert text == "807名党建指导员（原文：从全市机关事业单位选派807名党建指导员担任“红色向导”）[1]"
+    # the clause, and the short rest of its sentence
+    assert text == ("807名党建指导员（原文：从全市机关事业单位选派807名党建指导员担任“红色向导”，"
+                    "每月下沉到企业指导工作）[1]")
     assert strip_support(text) == "807名党建指导员[1]"  # the model's own words are kept as written
     start, end = supporting_span("807名党建指导员", LESHAN_QUOTE, question)
     assert LESHAN_QUOTE[start:end] in text  # an exact slice of the quote, so as verbatim as the quote
     zigong = "选派72名党建指导员，一比一配备行业指导员，分派到各个行业联体中。"
     paired = add_support("72名党建指导员[2]。", {2: zigong}, "自贡高新区选派了多少名党建指导员？")
-    # its own clause says no more than the claim, so the sentence's next clause comes with it
-    assert paired == "72名党建指导员（原文：选派72名党建指导员，一比一配备行业指导员）[2]。"
+    assert paired == "72名党建指导员（原文：选派72名党建指导员，一比一配备行业指导员，分派到各个行业联体中）[2]。"
+
+
+def test_the_clause_comes_with_the_rest_of_its_sentence_when_that_is_short():
+    # what came of it follows the figure in the same sentence (gold sample-009, -035)
+    welding = "采用自动化管头焊接后，效率提升了50%，射线探测合格率达到99%，比手工焊还高了3个百分点。"
+    text = add_support("50%[1]", {1: welding}, "中圣科技采用自动化管头焊接后效率提升了多少？")
+    assert text == "50%（原文：效率提升了50%，射线探测合格率达到99%，比手工焊还高了3个百分点）[1]"
+    branches = "目前,该区已建立单独建立党支部52个,联合党支部21个,将所有党员企业全部纳入组织覆盖。"
+    restated = "上饶经开区单独建立了52个党支部，联合党支部21个[1]。"  # restates its clauses, not the rest
+    assert "（原文：该区已建立单独建立党支部52个,联合党支部21个,将所有党员企业全部纳入组织覆盖）" in add_support(
+        restated, {1: branches}, "上饶经开区单独建立了多少个党支部和联合党支部？")
+    # a long rest is not cut off mid-sentence: the clause comes alone
+    long_rest = welding.replace("3个百分点", "3个百分点，该工艺已在集团下属的四家工厂的全部生产线上推广应用")
+    question = "中圣科技采用自动化管头焊接后效率提升了多少？"
+    assert add_support("50%[1]", {1: long_rest}, question) == "50%（原文：效率提升了50%）[1]"
 
 
 FENGHUANG_QUOTE = ("凤凰城建材市场作为河南省规模最大的建材市场之一，以个体户和民营小微企业为主，"
