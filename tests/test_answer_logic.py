@@ -172,6 +172,10 @@ def test_the_clause_comes_with_the_rest_of_its_sentence_when_that_is_short():
     restated = "上饶经开区单独建立了52个党支部，联合党支部21个[1]。"  # restates its clauses, not the rest
     assert "（原文：该区已建立单独建立党支部52个,联合党支部21个,将所有党员企业全部纳入组织覆盖）" in add_support(
         restated, {1: branches}, "上饶经开区单独建立了多少个党支部和联合党支部？")
+    # a short aside in ASCII brackets stays inside its clause (gold sample-038)
+    petitions = "截至目前,安商办受理企业(项目)问题诉求共204个,已销号128个,正常推进76个。"
+    assert "（原文：安商办受理企业(项目)问题诉求共204个,已销号128个,正常推进76个）[1]" in add_support(
+        "上饶经开区安商办受理了204个企业问题诉求[1]。", {1: petitions}, "上饶经开区安商办受理了多少个企业问题诉求？")
     # a long rest is not cut off mid-sentence: the clause comes alone
     long_rest = welding.replace("3个百分点", "3个百分点，该工艺已在集团下属的四家工厂的全部生产线上推广应用")
     question = "中圣科技采用自动化管头焊接后效率提升了多少？"
