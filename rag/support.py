@@ -39,6 +39,7 @@ _SENTENCE_END = re.compile(r"[。！？!?\n【】（）()]")  # a run of clauses
 _MARKS_AT_END = re.compile(r"((?:\[\d+\])+)([。！？；;，,]?\s*)$")
 _MARK_NUMBER = re.compile(r"\[(\d+)\]")
 _SUPPORT = re.compile(r"（原文：[^（）\n]*）(?=\[\d+\])")
+_ASKING = re.compile(r"什么|谁|哪|多少|几|怎样|如何")
 _OPENING, _CLOSING = "“‘《", "”’》"
 PART_QUOTE = "关于“{topic}”，原文："  # the line ``rag.part_answer`` adds for a part the model left out
 MORE_QUOTE = "另据资料："  # the line ``rag.list_answer`` adds for a quote naming more people
@@ -70,7 +71,8 @@ def _best_clause(claim: str, quote: str, question: str) -> tuple[float, tuple[in
     """(share of the claim's pairs it holds, (start, end)) of ``supporting_span``'s clause, or None."""
     said = set(bigrams(claim))  # what the reader already sees: a run made of these adds nothing
     core = _past_question(claim, question)
-    claim_pairs = set(bigrams(core if figures(core) else claim))  # what the clause must hold
+    predicate = _predicate(question) if not figures(core) and core != claim and len(set(bigrams(core))) >= 2 else ""
+    claim_pairs = set(bigrams(core if figures(core) or predicate else claim))  # what the clause must hold
     wanted = figures(claim)
     if len(claim_pairs) < 2 and not wanted:  # a figure alone ("50%", "5%") is found by its figure
         return None
@@ -86,7 +88,7 @@ def _best_clause(claim: str, quote: str, question: str) -> tuple[float, tuple[in
             shown_end = _tail_end(quote, clauses, i + width - 1)
             shown = set(bigrams(quote[start:shown_end]))
             coverage = len(pairs & claim_pairs) / len(claim_pairs) if claim_pairs else 1.0
-            if coverage < CLAIM_COVERAGE or wanted - figures(quote[start:end]):
+            if coverage < CLAIM_COVERAGE or wanted - figures(quote[start:end]) or predicate not in quote[start:end]:
                 continue
             if len(shown & said) >= CLAIM_SHARE_MAX * len(shown):
                 continue  # the claim restates this run: nothing to add
@@ -97,6 +99,15 @@ def _best_clause(claim: str, quote: str, question: str) -> tuple[float, tuple[in
             if best is None or key > best[0]:
                 best = (key, (start, shown_end))
     return (best[0][0], best[1]) if best else None
+
+
+def _predicate(question: str) -> str:
+    """The two characters before the word ``question`` asks with ("成功" in "…研制成功了什么？", "冠军" in
+    "…男单冠军是谁"): a clause matched by the claim's words past the question must say them too, not only name
+    the answer."""
+    m = _ASKING.search(question)
+    head = question[:m.start()].rstrip("了的是在") if m else ""
+    return head[-2:] if len(head) >= 2 else ""
 
 
 def _tail_end(quote: str, clauses: list[tuple[int, int]], last: int) -> int:
@@ -116,7 +127,9 @@ def _past_question(claim: str, question: str) -> str:
 
     A clause that holds the figure it answers with need not restate the asked subject, which the article
     often names a sentence earlier. A claim without a figure is matched whole: a name alone ("阿尔卡拉斯",
-    "乐山市沙湾区") stands in clauses that say other things about it.
+    "乐山市沙湾区") stands in clauses that say other things about it. Or past the question when the clause also
+    says what the question asks of it (``_predicate``: "成功研制的压缩机防喘阀" for "…研制成功了压缩机防喘阀", but not
+    "…德约科维奇对决20岁的阿尔卡拉斯" for "2023年温网男单冠军是阿尔卡拉斯").
     """
     for length in range(min(len(claim), len(question)), 1, -1):
         at = claim.find(question[:length])  # after a place label ("河南省郑州市：") too

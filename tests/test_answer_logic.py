@@ -187,7 +187,7 @@ FENGHUANG_QUOTE = ("凤凰城建材市场作为河南省规模最大的建材市
                    "摸清党员底数，并且针对经营业态特点，把支部建在行业上，成立了涵盖市场内所有行业的8个党支部。")
 
 
-def test_a_claim_that_repeats_the_asked_subject_gets_the_clause_that_holds_its_figure():
+def test_a_claim_that_repeats_the_asked_subject_gets_the_clause_of_what_it_adds():
     # the claim restates the question's subject, which the article names a sentence earlier:
     # the clause must hold what the claim adds to the question ("8个党支部"), not the subject too
     question = "郑州凤凰城建材市场成立了多少个党支部？"
@@ -197,6 +197,13 @@ def test_a_claim_that_repeats_the_asked_subject_gets_the_clause_that_holds_its_f
     final = "2023年温网男单决赛打响，36岁的德约科维奇对决20岁的阿尔卡拉斯。"
     champion = "2023年温网男单冠军是阿尔卡拉斯[1]。"
     assert add_support(champion, {1: final}, "2023年温网男单冠军是谁？") == champion
+    # past the question's words when the clause also says what was asked (研制成功 → 成功研制)
+    valve = "我们公司党支部组建以3名党员为骨干的党员先锋突击队，攻关技术壁垒，成功研制的压缩机防喘阀，填补了国内空白。"
+    made = add_support("新地佩尔阀门公司的党员先锋突击队研制成功了压缩机防喘阀[1]。", {1: valve},
+                       "新地佩尔阀门公司的党员先锋突击队研制成功了什么？")
+    assert "（原文：成功研制的压缩机防喘阀，填补了国内空白）[1]" in made
+    named = "2023年温网男单冠军是阿尔卡拉斯[1]。"  # past the question, but the clause says nothing of 冠军
+    assert add_support(named, {1: final}, "2023年温网男单冠军是谁？") == named
 
 
 def test_no_clause_is_added_that_the_claim_restates_lacks_its_figure_or_the_question_or_crosses_a_sentence():

@@ -64,6 +64,7 @@ def test_a_local_model_short_answer_shows_the_verified_clause_it_came_from(sampl
     assert "（原文：" in answer.text, f"the 0.5B's short answer {answer.text!r} got no clause"
     clause = answer.text.split("（原文：")[1].split("）")[0]
     assert "807名党建指导员担任“红色向导”" in clause  # more than the model wrote, in the article's words
+    assert "，每月下沉到企业指导工作" in clause  # with the short rest of its sentence
     assert any(clause in c.quote for c in answer.citations)
     _check_citations(sample_kb, answer)
 
