@@ -85,11 +85,11 @@ def _best_clause(claim: str, quote: str, question: str) -> tuple[float, tuple[in
             if width > 1 and _SENTENCE_END.search(quote, clauses[i][1], clauses[i + 1][0]):
                 continue  # within one sentence, outside brackets
             pairs = set(bigrams(quote[start:end]))
-            shown_end = _tail_end(quote, clauses, i + width - 1)
-            shown = set(bigrams(quote[start:shown_end]))
             coverage = len(pairs & claim_pairs) / len(claim_pairs) if claim_pairs else 1.0
             if coverage < CLAIM_COVERAGE or wanted - figures(quote[start:end]) or predicate not in quote[start:end]:
                 continue
+            shown_end = _tail_end(quote, clauses, i + width - 1)  # only for a run that holds the claim
+            shown = set(bigrams(quote[start:shown_end]))
             if len(shown & said) >= CLAIM_SHARE_MAX * len(shown):
                 continue  # the claim restates this run: nothing to add
             if not pairs & asked or (width > 1 and any(not set(bigrams(quote[s:e])) & (claim_pairs | asked)
