@@ -27,6 +27,7 @@ import re
 from collections.abc import Mapping
 
 from rag.citations import FLAG, NUMBER_FLAG, bigrams, figures
+from rag.part_words import ASKING
 from rag.text import sentence_spans
 
 CLAIM_COVERAGE = 0.6  # share of the claim's character pairs the clause must hold
@@ -39,7 +40,6 @@ _SENTENCE_END = re.compile(r"[。！？!?\n【】（）()]")  # a run of clauses
 _MARKS_AT_END = re.compile(r"((?:\[\d+\])+)([。！？；;，,]?\s*)$")
 _MARK_NUMBER = re.compile(r"\[(\d+)\]")
 _SUPPORT = re.compile(r"（原文：[^（）\n]*）(?=\[\d+\])")
-_ASKING = re.compile(r"什么|谁|哪|多少|几|怎样|如何")
 _OPENING, _CLOSING = "“‘《", "”’》"
 PART_QUOTE = "关于“{topic}”，原文："  # the line ``rag.part_answer`` adds for a part the model left out
 MORE_QUOTE = "另据资料："  # the line ``rag.list_answer`` adds for a quote naming more people
@@ -105,7 +105,7 @@ def _predicate(question: str) -> str:
     """The two characters before the word ``question`` asks with ("成功" in "…研制成功了什么？", "冠军" in
     "…男单冠军是谁"): a clause matched by the claim's words past the question must say them too, not only name
     the answer."""
-    m = _ASKING.search(question)
+    m = ASKING.search(question)
     head = question[:m.start()].rstrip("了的是在") if m else ""
     return head[-2:] if len(head) >= 2 else ""
 
