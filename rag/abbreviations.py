@@ -1,7 +1,8 @@
 """Common abbreviations and the full names they stand for: a sentence that says one holds the other's words.
 
 A question asks "2021年北京的GDP" and the statistics bulletin says "全年实现地区生产总值40269.6亿元";
-"消费者价格指数" is reported as "CPI"; "国企" is written "国有企业". Term coverage (``rag.evidence``) counts
+"消费者价格指数" is reported as "CPI"; "国企" is written "国有企业"; a question's "中国" is "我国" in the
+article ("2021年，我国国内生产总值比上年增长8.1%"). Term coverage (``rag.evidence``) counts
 a question word only when the sentence has it, so the sentence that states the answer lost to one that
 repeats the question's words with another figure ("上海和北京都是全年GDP首次超过4万亿大关。2021年上海市
 实现GDP43214.85亿元"). ``equivalent_tokens(text)`` gives, for every group of names ``text`` uses one of, the
@@ -9,7 +10,8 @@ tokens of all the group's names, to be added to what the sentence holds.
 
 Deliberately not here: synonyms in general (最后/最终, 出分/成绩公布: a word's meaning depends on its
 sentence), expanding the search query (the index stays as stored; dense search already finds the
-sentence's chunk), or names of people and places (``rag.regions`` has the places' own aliases).
+sentence's chunk), or names of people and places (``rag.regions`` has the places' own aliases; 我国 is
+not a name but the word Chinese news uses for its own country).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rag.keyword import tokenize
 
 # Each group: names that mean the same thing in news and Party-building articles, abbreviation first.
 GROUPS: tuple[tuple[str, ...], ...] = (
+    ("中国", "我国"),
     ("GDP", "生产总值"),
     ("CPI", "居民消费价格", "消费者价格指数", "消费价格指数"),
     ("PPI", "生产者价格指数", "工业生产者出厂价格"),

@@ -7,7 +7,8 @@ a date for 何时, a measure for 怎么做): question terms
 (jieba tokens) weighted by their inverse document frequency in the knowledge
 base, so rare, specific words (党建指导员, 乐山) count more than common ones
 (党建, 企业). A sentence also holds its article's place (``rag.regions.article_place``),
-which news leaves unsaid after the lead, unless the question asks across places. Windows
+which news leaves unsaid after the lead, unless the question asks across places, and, when it
+names no year, the years its article's title names (a statistics bulletin's). Windows
 that overlap one already chosen from the same article are skipped. For a 怎么做 question
 a chosen window runs on, in its article's text, through the following sentences of its
 paragraph that say what was done (``_with_measures``). Each window
@@ -135,8 +136,8 @@ def _held(sentence: str) -> set[str]:
     return tokens | equivalent_tokens(sentence, tokens)
 
 
-def _best_window(text: str, terms: dict[str, float], total: float,
-                 intent: Intent | None = None, context: frozenset[str] = frozenset()) -> tuple[int, int, float]:
+def _best_window(text: str, terms: dict[str, float], total: float, intent: Intent | None = None,
+                 context: frozenset[str] = frozenset(), years: frozenset[str] = frozenset()) -> tuple[int, int, float]:
     """(start, end, coverage) of the best one- or two-sentence window of ``text``.
 
     Windows are compared by coverage plus ``intent``'s bonus for being of the wanted kind
@@ -146,35 +147,46 @@ def _best_window(text: str, terms: dict[str, float], total: float,
     neighbour: the next, or, when it ends its paragraph and refers back (由此, 他, 其中…), the one before
     ("MU5735空难由此成为…最严重空难。" with the sentence saying when and where the plane fell). Every sentence also
     holds the ``context`` words: its article's place, which a sentence like "安商办受理…204个" leaves unsaid,
-    and the other names of an abbreviation it uses ("地区生产总值" holds GDP: ``rag.abbreviations``).
+    and the other names of an abbreviation it uses ("地区生产总值" holds GDP: ``rag.abbreviations``). A sentence
+    that names no year holds the ``years`` its article's title names ("《北京市2021年国民经济和社会发展统计公报》…
+    全年实现地区生产总值40269.6亿元"); one that names a year is about that year.
     """
     intent = intent or Intent()
     spans = sentence_spans(text)
     if not spans:
         return 0, len(text), 0.0
-    token_sets = [_held(text[s:e]) | context for s, e in spans]
-    best, best_score = (spans[0][0], spans[0][1], -1.0), -1.0
+    own = [_held(text[s:e]) | context for s, e in spans]
+    token_sets = [held if _YEAR.search(text, s, e) else held | years for held, (s, e) in zip(own, spans, strict=True)]
+    best, best_key = (spans[0][0], spans[0][1], -1.0), (-1.0, -1.0, 0)
     for i, (s, e) in enumerate(spans):
         cov = _coverage(token_sets[i], terms, total)
-        window, bonus = (s, e, cov), intent.bonus(text[s:e])
+        window, bonus, first, last = (s, e, cov), intent.bonus(text[s:e]), i, i
         if _joins(text, spans, i + 1):
             joined = _coverage(token_sets[i] | token_sets[i + 1], terms, total)
             if joined >= cov:
                 joined_bonus = intent.bonus(text[s:spans[i + 1][1]])
                 if joined > cov + 0.05 or e - s < _SHORT_SENTENCE or joined_bonus - bonus >= UNIT_BONUS:
-                    window, bonus = (s, spans[i + 1][1], joined), joined_bonus
+                    window, bonus, last = (s, spans[i + 1][1], joined), joined_bonus, i + 1
         elif e - s < _SHORT_SENTENCE and _joins(text, spans, i) and _refers_back(text[s:e]):
             p = spans[i - 1][0]
-            window = (p, e, _coverage(token_sets[i - 1] | token_sets[i], terms, total))
+            window, first = (p, e, _coverage(token_sets[i - 1] | token_sets[i], terms, total)), i - 1
             bonus = intent.bonus(text[p:e])
-        score = window[2] + (bonus if window[2] > 0 else 0.0)
-        if score > best_score or (score == best_score and window[1] - window[0] < best[1] - best[0]):
-            best, best_score = window, score
+        # equal scores: the window that says the question's words itself (not by its title's year), then the shorter
+        key = (window[2] + (bonus if window[2] > 0 else 0.0),
+               _coverage(set().union(*own[first:last + 1]), terms, total), window[0] - window[1])
+        if key > best_key:
+            best, best_key = window, key
     s, e, cov = best
     if e - s > MAX_QUOTE_CHARS:  # one very long sentence: keep its head, cut at a clause mark
         cut = max(text.rfind(mark, s, s + MAX_QUOTE_CHARS) for mark in "，；、,;")
         e = cut + 1 if cut > s else s + MAX_QUOTE_CHARS
     return s, e, max(cov, 0.0)
+
+
+def title_years(title: str) -> frozenset[str]:
+    """The years ``title`` names, with 年, as a question's "2021年" is tokenized (none: empty)."""
+    years = _YEAR.findall(title)
+    return frozenset([*years, "年"]) if years else frozenset()
 
 
 def _refers_back(sentence: str) -> bool:
@@ -222,7 +234,7 @@ def select_evidence(
     candidates: list[tuple[float, float, SearchHit, int, int]] = []
     for hit in hits:
         context = frozenset() if cross_case else place_tokens(hit.chunk.title, hit.chunk.regions)
-        s, e, cov = _best_window(hit.chunk.text, terms, total, intent, context)
+        s, e, cov = _best_window(hit.chunk.text, terms, total, intent, context, title_years(hit.chunk.title))
         similarity = hit.similarity if hit.similarity is not None else 0.0
         relevance = _COVERAGE_WEIGHT * cov + (1 - _COVERAGE_WEIGHT) * similarity
         candidates.append((relevance, cov, hit, s, e))

@@ -43,6 +43,8 @@ _ORGANISATION = re.compile(r"(?:[党团]|经济|社会|基层|群团|上级)组�
 # A question for a person: a role only people fill ("…的导演和编剧", "谁当选台北市市长"). Not 谁 or 冠军 alone: they
 # ask for a team or an organisation as often ("同组对手有谁", "谁认为LK-99不是超导体", "超级碗冠军").
 _PERSON = re.compile(r"主演|演员|导演|编剧|作者|主持人|旗手|火炬手|得主|市长|省长|总统|首相|总理|行政长官")
+# A clause stating a per-head figure ("全市人均地区生产总值为18.4万元") does not answer a question about the whole
+_PER_HEAD = re.compile(r"[^，。；！？,;!?]*人均[^，。；！？,;!?]*")
 PERSON_BONUS = 0.12  # a window naming a person, for a question asking for one
 FIGURE_BONUS = 0.12  # a window with a figure, for a quantity question
 UNIT_BONUS = 0.08  # more when the figure is counted in the asked unit (多少名 → 530名)
@@ -57,13 +59,18 @@ class Intent:
     time: bool = False
     how: bool = False
     person: bool = False
+    per_head: bool = False  # the question asks a per-head figure (人均)
 
     def bonus(self, text: str) -> float:
-        """How much better ``text`` fits the question's kind (0 when it fits no better than any other)."""
+        """How much better ``text`` fits the question's kind (0 when it fits no better than any other).
+
+        For a quantity, a figure in a 人均 clause counts only when the question asks 人均: "北京2021年的GDP" is
+        "全年实现地区生产总值40269.6亿元", not "全市人均地区生产总值为18.4万元"."""
         score = 0.0
-        if self.quantity and _NUMBER.search(text):
+        counted = text if self.per_head or "人均" not in text else _PER_HEAD.sub("", text)
+        if self.quantity and _NUMBER.search(counted):
             score += FIGURE_BONUS
-            if self.unit and _counted_in(self.unit).search(text):
+            if self.unit and _counted_in(self.unit).search(counted):
                 score += UNIT_BONUS
         if self.time and _DATE.search(text):
             score += DATE_BONUS
@@ -113,4 +120,4 @@ def question_intent(question: str) -> Intent:
         else "%" if _RATE.search(question) else "元" if _MONEY.search(question) else ""
     return Intent(quantity=bool(_QUANTITY.search(question)), unit=unit,
                   time=bool(_TIME.search(question)), how=bool(_HOW.search(question)),
-                  person=bool(_PERSON.search(question)))
+                  person=bool(_PERSON.search(question)), per_head="人均" in question)

@@ -503,6 +503,83 @@ def test_percentage_points_are_the_asked_kind_for_a_question_asking_how_many_poi
     assert points.bonus("美国CPI同比增速首次反弹，重新攀升至3.2%。") == FIGURE_BONUS
 
 
+BEIJING_2021 = (
+    "央视网消息：3月1日，北京市统计局发布《北京市2021年国民经济和社会发展统计公报》。内容如下：一、综合经济增长：初步核算，"
+    "全年实现地区生产总值40269.6亿元，按不变价格计算，比上年增长8.5%。其中，第一产业增加值111.3亿元，增长2.7%；第二产业"
+    "增加值7268.6亿元，增长23.2%；第三产业增加值32889.6亿元，增长5.7%。三次产业构成为0.3︰18.0︰81.7。按常住人口计算，"
+    "全市人均地区生产总值为18.4万元。表12021年地区生产总值 图12017-2021年地区生产总值及增长速度人口与就业："
+    "年末全市常住人口2188.6万人，比上年末减少0.4万人。"
+)  # RGB integration (CC BY-NC-SA 4.0): the bulletin's year is in its title only
+
+
+def test_a_per_head_figure_answers_only_a_question_asking_per_head():
+    """"北京2021年的GDP是多少？" (RGB integration): "全市人均地区生产总值为18.4万元" read with the table caption
+    after it ("表1 2021年地区生产总值") tied with "全年实现地区生产总值40269.6亿元" read with the title sentence, and
+    was shown as the shorter window. A figure in a 人均 clause is the asked figure only when the question asks 人均."""
+    from rag.evidence import _best_window
+    from rag.intent import FIGURE_BONUS, UNIT_BONUS, question_intent
+
+    terms = {"北京": 2.17, "2021": 1.81, "年": 0.58, "gdp": 3.04}
+    context = frozenset({"北京"})  # the article's place (``select_evidence``)
+    gdp = question_intent("北京2021年的GDP是多少？")
+    s, e, _ = _best_window(BEIJING_2021, terms, sum(terms.values()), gdp, context)
+    assert "40269.6亿元" in BEIJING_2021[s:e] and "人均" not in BEIJING_2021[s:e]
+    per_head = question_intent("北京2021年人均GDP是多少？")
+    s, e, _ = _best_window(BEIJING_2021, terms, sum(terms.values()), per_head, context)
+    assert "18.4万元" in BEIJING_2021[s:e]
+    assert gdp.bonus("按常住人口计算，全市人均地区生产总值为18.4万元。") == 0
+    assert gdp.bonus("按常住人口计算，全年实现地区生产总值40269.6亿元") == FIGURE_BONUS + UNIT_BONUS
+
+
+def test_the_evidence_answer_gives_the_total_not_the_per_head_figure_through_a_real_knowledge_base(
+        tmp_path, embeddings):
+    """The same through Chroma, BM25 and the embedding model, beside an article that names both cities' totals."""
+    from ingest.pipeline import ingest_paths
+    from rag.chain import ask
+    from rag.knowledge import KnowledgeBase
+    from tests.conftest import make_settings
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "beijing.txt").write_text(BEIJING_2021, encoding="utf-8")
+    (folder / "cities.txt").write_text(
+        "各大城市2021年经济数据陆续揭晓。2021年GDP总量前十的城市分别是：上海、北京、深圳、广州、重庆、苏州、成都、杭州、"
+        "武汉、南京。其中，上海和北京都是全年GDP首次超过4万亿大关。2021年上海市实现GDP43214.85亿元，按可比价格计算，"
+        "比上年增长8.1%，两年平均增长4.8%。", encoding="utf-8")
+    kb = KnowledgeBase(make_settings(tmp_path / "kb"), embeddings=embeddings)
+    ingest_paths(kb, [folder])
+    answer = ask(kb, "北京2021年的GDP是多少？", llm="none")
+    beijing = [c for c in answer.citations if c.source == "beijing.txt"]
+    assert beijing and "40269.6亿元" in beijing[0].quote and "人均" not in beijing[0].quote, answer.text
+    assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in answer.citations)
+
+
+def test_a_sentence_without_a_year_is_read_in_its_titles_year():
+    """"2023年北京高考出分时间" (RGB integration): "高考成绩公布：6月25日" stands under the title "进入：2023年北京高考
+    查分官网入口" and names no year; it now holds the title's, as it holds the article's place. Of two windows equal
+    with it, the one that names the year itself wins over the shorter one."""
+    from rag.evidence import _best_window, title_years
+    from rag.intent import question_intent
+
+    assert title_years("进入：2023年北京高考查分官网入口") == {"2023", "年"}
+    assert not title_years("中国经济网北京1月19日讯")
+    terms = {"2023": 1.55, "年": 0.58, "北京": 2.17, "高考": 3.75, "出分": 5.51, "时间": 2.17}
+    asked = question_intent("2023年北京高考出分时间")
+    text = "高考成绩公布：6月25日"
+    _, _, alone = _best_window(text, terms, sum(terms.values()), asked, frozenset({"北京"}))
+    _, _, titled = _best_window(text, terms, sum(terms.values()), asked, frozenset({"北京"}),
+                                title_years("进入：2023年北京高考查分官网入口"))
+    assert titled == pytest.approx(alone + (1.55 + 0.58) / sum(terms.values()))
+    _, _, other_year = _best_window("2022年高考成绩公布：6月25日", terms, sum(terms.values()), asked,
+                                    frozenset({"北京"}), title_years("进入：2023年北京高考查分官网入口"))
+    assert other_year < titled, "a sentence naming another year is about that year"
+    said = "2023年7月6日-8日，世界人工智能大会将在中国上海举办。\n亿欧自首届举办以来，全程深度参与世界人工智能大会。"
+    terms = {"2023": 1.8, "年": 0.5, "世界": 0.5, "人工智能": 2.0, "大会": 1.0, "举办": 1.0}
+    s, e, _ = _best_window(said, terms, sum(terms.values()), question_intent("2023年世界人工智能大会在哪举办"),
+                           years=title_years("2023年世界人工智能大会"))
+    assert said[s:e].startswith("2023年7月6日"), "equal coverage: the sentence naming the year itself, not the shorter"
+
+
 def test_the_evidence_answer_reaches_the_sum_after_the_sentence_that_names_the_question(
         tmp_path, embeddings, shared):
     """The same through a real knowledge base of RGB articles (Chroma, BM25, the embedding model)."""
