@@ -125,7 +125,8 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
 
     A part the model refused, answered with nothing but marks ("[5]" for "2022年超级碗冠军是谁") or its own
     question's words ("2023年温网男单冠军[1]"),
-    answered about another part, or answered only with figures its quotes do not state
+    answered about another part or with the very sentence kept for another part ("《长津湖之水门桥》…领跑春节档"
+    for both 2022 and 2023), or answered only with figures its quotes do not state
     ("布林肯访华时间：6月19日" where the quote says "6月18日至19日"), or with no date or figure where one
     was asked ("流浪地球2在俄罗斯的上映时间" answered "流浪地球二上映俄罗斯[5]") is left out
     (``complete_parts`` then adds its own quote). When every part is left out, the first refusal
@@ -134,15 +135,18 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
     """
     words = part_words(parts)
     kept, left_out = [], set()
+    said: set[str] = set()  # the kept answers' words: the same sentence for a second part answers only one
     for i, (text, part_quotes) in enumerate(zip(texts, quotes, strict=True)):
         marked = mark_part(text, part_quotes).strip()
+        plain = without_marks(marked).strip(_END + "，, ")
         if (is_refusal(text) or not states_something(text, parts[i]) or only_restates(text, parts[i])
-                or lacks_asked_kind(without_marks(text), parts[i])
+                or lacks_asked_kind(without_marks(text), parts[i]) or plain in said
                 or _about_another_part(marked, part_quotes, words, i)
                 or parse_answer(marked, {c.n: c.quote for c in part_quotes}).only_unsupported_numbers):
             left_out.add(i)
         else:
             kept.append(marked)
+            said.add(plain)
     if kept:
         return "\n".join(kept), frozenset(left_out)
     return next((text for text in texts if is_refusal(text)), ""), frozenset(left_out)

@@ -280,6 +280,22 @@ def test_a_part_reads_and_gets_its_own_quote_before_one_it_shares_with_another_p
     assert [[c.n for c in call.quotes] for call in calls] == [[2, 1], [1]]  # the 布林肯 part reads its own first
 
 
+def test_the_same_sentence_given_for_a_second_part_leaves_that_part_out():
+    # RGB "2022和2023年春节档票房冠军分别哪部电影": the 1.5B answered both parts with the 2022 sentence of the quote
+    # they share; the repeat was shown once, and as the 2023 part's quotes held the cited one, nothing completed it
+    shared = Citation(1, "a.txt", "春节档", (), "其中，《长津湖之水门桥》以8.31亿元(含预售)成绩领跑春节档。", 0, 30)
+    own = Citation(2, "b.txt", "2023年春节档", (), "头部梯队内，《满江红》初三实现票房超越，暂列档期票房冠军。", 0, 30)
+    parts = ("2022春节档票房冠军哪部电影", "2023年春节档票房冠军哪部电影")
+    same = "《长津湖之水门桥》以8.31亿元(含预售)成绩领跑春节档。[1]"
+    text, left_out = join_part_answers([same, same.replace("。[1]", "[1]。")], [(shared,), (own, shared)], parts)
+    assert left_out == {1} and text.startswith("《长津湖之水门桥》") and "\n" not in text
+    split = PartSplit(parts, PartEvidence((), ((1,), (2, 1)), (1.0, 1.0)), (True, True), left_out)
+    answer = Answer(parts[0], text, (shared,), evidence=(shared, own), parts=parts)
+    assert "《满江红》初三实现票房超越" in complete_parts(answer, split).text
+    text, left_out = join_part_answers([same, "《满江红》初三实现票房超越[2]"], [(shared,), (own, shared)], parts)
+    assert not left_out and "《满江红》" in text, "a different answer stands"
+
+
 def test_a_left_out_part_is_completed_with_every_quote_that_speaks_of_it():
     # RGB "2022年英特尔和英伟达全年营收": the 英伟达 part was completed with its first quote (a quarter's revenue)
     # while its third stated the year's; the quotes answer had shown all of them
