@@ -6,7 +6,7 @@ article ("2021年，我国国内生产总值比上年增长8.1%"). Term coverage
 a question word only when the sentence has it, so the sentence that states the answer lost to one that
 repeats the question's words with another figure ("上海和北京都是全年GDP首次超过4万亿大关。2021年上海市
 实现GDP43214.85亿元"). ``equivalent_tokens(text)`` gives, for every group of names ``text`` uses one of, the
-tokens of all the group's names, to be added to what the sentence holds.
+tokens of all the group's names, to be added to what the sentence holds; ``held_words(text)`` is both.
 
 Deliberately not here: synonyms in general (最后/最终, 出分/成绩公布: a word's meaning depends on its
 sentence), expanding the search query (the index stays as stored; dense search already finds the
@@ -64,3 +64,9 @@ def equivalent_tokens(text: str, tokens: Iterable[str] | None = None) -> frozens
     found = [group for short, long, group in _group_tokens()
              if any(name in words for name in short) or any(name in text for name in long)]
     return frozenset().union(*found) if found else frozenset()
+
+
+def held_words(text: str) -> set[str]:
+    """The words ``text`` holds: its tokens and the other names of each abbreviation it uses ("我国" holds 中国)."""
+    tokens = set(tokenize(text))
+    return tokens | equivalent_tokens(text, tokens)

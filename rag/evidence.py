@@ -37,7 +37,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from rag.abbreviations import equivalent_tokens
+from rag.abbreviations import held_words
 from rag.intent import UNIT_BONUS, Intent, question_intent, says_what_was_done
 from rag.keyword import place_tokens, tokenize
 from rag.knowledge import KnowledgeBase
@@ -130,12 +130,6 @@ def states_answer(kb: KnowledgeBase, question: str, quotes: Sequence[Citation], 
     return False
 
 
-def _held(sentence: str) -> set[str]:
-    """The words ``sentence`` holds: its tokens and the other names of an abbreviation it uses."""
-    tokens = set(tokenize(sentence))
-    return tokens | equivalent_tokens(sentence, tokens)
-
-
 def _best_window(text: str, terms: dict[str, float], total: float, intent: Intent | None = None,
                  context: frozenset[str] = frozenset(), years: frozenset[str] = frozenset()) -> tuple[int, int, float]:
     """(start, end, coverage) of the best one- or two-sentence window of ``text``.
@@ -155,7 +149,7 @@ def _best_window(text: str, terms: dict[str, float], total: float, intent: Inten
     spans = sentence_spans(text)
     if not spans:
         return 0, len(text), 0.0
-    own = [_held(text[s:e]) | context for s, e in spans]
+    own = [held_words(text[s:e]) | context for s, e in spans]
     token_sets = [held if _YEAR.search(text, s, e) else held | years for held, (s, e) in zip(own, spans, strict=True)]
     best, best_key = (spans[0][0], spans[0][1], -1.0), (-1.0, -1.0, 0)
     for i, (s, e) in enumerate(spans):
@@ -315,7 +309,7 @@ def _own(candidates: list[Evidence], i: int, words: Sequence[set[str]]) -> list[
     kept = []
     for e in candidates:
         c = e.citation
-        seen = set(tokenize(f"{c.title} {' '.join(c.regions)} {c.quote}"))
+        seen = held_words(f"{c.title} {' '.join(c.regions)} {c.quote}")
         if not (seen & others and not seen & mine):
             kept.append(e)
     return kept

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from rag.abbreviations import held_words
 from rag.citations import (
     figures,
     has_mark,
@@ -113,7 +114,7 @@ def _ranked(quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> li
     own, other = own_and_other_words(words, i)
 
     def rank(c: Citation) -> int:
-        read = set(tokenize(f"{c.title} {c.quote}"))
+        read = held_words(f"{c.title} {c.quote}")
         return 0 if read & own and not read & other else 1 if read & own else _SPEAKS_OF_NEITHER
     return sorted(((rank(c), c) for c in quotes), key=lambda pair: pair[0])
 
@@ -158,11 +159,11 @@ def _about_another_part(text: str, quotes: Sequence[Citation], words: Sequence[s
     own, other = own_and_other_words(words, i)
     if not own or not other:
         return False
-    said = set(tokenize(strip_support(text)))
+    said = held_words(strip_support(text))
     if said & own or said & other:
         return not said & own
     cited = mark_numbers(text)
-    read = set(tokenize(" ".join(c.title + c.quote for c in quotes if c.n in cited)))
+    read = held_words(" ".join(c.title + c.quote for c in quotes if c.n in cited))
     return bool(read & other) and not read & own
 
 

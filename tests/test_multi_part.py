@@ -18,9 +18,9 @@ from rag.chain import ask
 from rag.citations import parse_answer
 from rag.evidence import PartEvidence, states_answer
 from rag.model_calls import model_calls
-from rag.part_answer import PartSplit, complete_parts, join_part_answers, mark_part
+from rag.part_answer import PartSplit, complete_parts, join_part_answers, mark_part, own_first, speaking_of_part
 from rag.part_clauses import attribute_questions
-from rag.parts import question_parts
+from rag.parts import part_words, question_parts
 from rag.support import strip_support
 from rag.types import Answer, Citation
 
@@ -315,6 +315,17 @@ def test_a_left_out_part_is_completed_with_every_quote_that_speaks_of_it():
     alone = complete_parts(replace(answer, evidence=(quarter, intel, year, neither)),
                            replace(split, found=PartEvidence((), ((2,), (4,)), (1.0, 1.0))))
     assert alone.text.endswith("原文：芯片行业2022年全年营收普遍下滑。[4]")
+
+
+def test_a_quote_saying_woguo_speaks_of_the_china_part():
+    # RGB "2021年中国和美国经济分别增长了多少？": "2021年，我国国内生产总值比上年增长8.1%" names neither 中国 nor 美国
+    # as a word, so it was ranked last among the 中国 part's quotes and left out of the lines completing that part
+    woguo = Citation(5, "a.txt", "2021年国民经济运行情况", (), "2021年，我国国内生产总值比上年增长8.1%。", 0, 20)
+    other = Citation(4, "b.txt", "美国经济", (), "美国为扭转2020年下降势头并在2021年实现经济增长。", 0, 30)
+    vague = Citation(1, "c.txt", "经济形势", (), "经济学家测算，潜在增长率仍在5.5%至6%之间。", 0, 20)
+    words = part_words(("2021年中国经济增长了多少？", "2021年美国经济增长了多少？"))
+    assert speaking_of_part([vague, other, woguo], words, 0) == [woguo]
+    assert own_first([vague, other, woguo], words, 0)[0] == woguo
 
 
 def test_a_part_citing_a_quote_without_its_figure_is_re_marked_or_left_out():
