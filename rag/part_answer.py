@@ -136,7 +136,7 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
     """
     words = part_words(parts)
     kept, left_out = [], set()
-    said: set[str] = set()  # the kept answers' words: the same sentence for a second part answers only one
+    said: set[str] = set()  # the kept answers without their marks: one sentence answers one part
     for i, (text, part_quotes) in enumerate(zip(texts, quotes, strict=True)):
         marked = mark_part(text, part_quotes).strip()
         plain = without_marks(marked).strip(_END + "，, ")
