@@ -119,6 +119,8 @@ def states_answer(kb: KnowledgeBase, question: str, quotes: Sequence[Citation], 
     placed = not is_cross_case(question)
     for c in quotes:
         doc = document_of(c.source)
+        # plain tokens, not ``held_words``: with 生产总值 holding GDP, gold's unanswerable "乐山市2021年的地区生产总值
+        # 是多少？" was overridden (replayed on the stored refusals, round twenty)
         held = set(tokenize(c.quote)) | (place_tokens(doc.title, doc.regions) if placed and doc is not None else set())
         held |= {term for term, parts in compounds.items() if all(p in held for p in parts)}
         if _coverage(held, terms, total) < at:
