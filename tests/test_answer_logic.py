@@ -554,6 +554,26 @@ def test_the_evidence_answer_gives_the_total_not_the_per_head_figure_through_a_r
     assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in answer.citations)
 
 
+def test_a_sentence_under_a_titled_year_answers_that_year_through_a_real_knowledge_base(tmp_path, embeddings):
+    """"2023年北京高考出分时间" through Chroma, BM25 and the embedding model: the article titled with 2023 is quoted
+    for its sentence giving the date, which names no year, not for its title line, which names the year but no date."""
+    from ingest.pipeline import ingest_paths
+    from rag.chain import ask
+    from rag.knowledge import KnowledgeBase
+    from tests.conftest import make_settings
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "titled.txt").write_text("进入：2023年北京高考查分官网入口\n\n高考成绩公布：6月25日", encoding="utf-8")
+    (folder / "other.txt").write_text("北京考试院发布通知\n\n2022年北京高考出分时间：6月24日", encoding="utf-8")
+    kb = KnowledgeBase(make_settings(tmp_path / "kb"), embeddings=embeddings)
+    ingest_paths(kb, [folder])
+    answer = ask(kb, "2023年北京高考出分时间", llm="none")
+    titled = [c for c in answer.citations if c.source == "titled.txt"]
+    assert titled and "6月25日" in titled[0].quote and "查分官网入口" not in titled[0].quote, answer.text
+    assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in answer.citations)
+
+
 def test_a_sentence_without_a_year_is_read_in_its_titles_year():
     """"2023年北京高考出分时间" (RGB integration): "高考成绩公布：6月25日" stands under the title "进入：2023年北京高考
     查分官网入口" and names no year; it now holds the title's, as it holds the article's place. Of two windows equal
