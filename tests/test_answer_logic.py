@@ -531,23 +531,30 @@ def test_a_per_head_figure_answers_only_a_question_asking_per_head():
     assert gdp.bonus("按常住人口计算，全年实现地区生产总值40269.6亿元") == FIGURE_BONUS + UNIT_BONUS
 
 
-def test_the_evidence_answer_gives_the_total_not_the_per_head_figure_through_a_real_knowledge_base(
-        tmp_path, embeddings):
-    """The same through Chroma, BM25 and the embedding model, beside an article that names both cities' totals."""
+def _knowledge_base_of(tmp_path, embeddings, files: dict[str, str]):
+    """A real knowledge base (Chroma, BM25, the embedding model) of ``files`` (name: text), written and ingested."""
     from ingest.pipeline import ingest_paths
-    from rag.chain import ask
     from rag.knowledge import KnowledgeBase
     from tests.conftest import make_settings
 
     folder = tmp_path / "docs"
     folder.mkdir()
-    (folder / "beijing.txt").write_text(BEIJING_2021, encoding="utf-8")
-    (folder / "cities.txt").write_text(
-        "各大城市2021年经济数据陆续揭晓。2021年GDP总量前十的城市分别是：上海、北京、深圳、广州、重庆、苏州、成都、杭州、"
-        "武汉、南京。其中，上海和北京都是全年GDP首次超过4万亿大关。2021年上海市实现GDP43214.85亿元，按可比价格计算，"
-        "比上年增长8.1%，两年平均增长4.8%。", encoding="utf-8")
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
     kb = KnowledgeBase(make_settings(tmp_path / "kb"), embeddings=embeddings)
     ingest_paths(kb, [folder])
+    return kb
+
+
+def test_the_evidence_answer_gives_the_total_not_the_per_head_figure_through_a_real_knowledge_base(
+        tmp_path, embeddings):
+    """The same through Chroma, BM25 and the embedding model, beside an article that names both cities' totals."""
+    from rag.chain import ask
+
+    cities = ("各大城市2021年经济数据陆续揭晓。2021年GDP总量前十的城市分别是：上海、北京、深圳、广州、重庆、苏州、"
+              "成都、杭州、武汉、南京。其中，上海和北京都是全年GDP首次超过4万亿大关。2021年上海市实现GDP43214.85亿元，"
+              "按可比价格计算，比上年增长8.1%，两年平均增长4.8%。")
+    kb = _knowledge_base_of(tmp_path, embeddings, {"beijing.txt": BEIJING_2021, "cities.txt": cities})
     answer = ask(kb, "北京2021年的GDP是多少？", llm="none")
     beijing = [c for c in answer.citations if c.source == "beijing.txt"]
     assert beijing and "40269.6亿元" in beijing[0].quote and "人均" not in beijing[0].quote, answer.text
@@ -557,17 +564,11 @@ def test_the_evidence_answer_gives_the_total_not_the_per_head_figure_through_a_r
 def test_a_sentence_under_a_titled_year_answers_that_year_through_a_real_knowledge_base(tmp_path, embeddings):
     """"2023年北京高考出分时间" through Chroma, BM25 and the embedding model: the article titled with 2023 is quoted
     for its sentence giving the date, which names no year, not for its title line, which names the year but no date."""
-    from ingest.pipeline import ingest_paths
     from rag.chain import ask
-    from rag.knowledge import KnowledgeBase
-    from tests.conftest import make_settings
 
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    (folder / "titled.txt").write_text("进入：2023年北京高考查分官网入口\n\n高考成绩公布：6月25日", encoding="utf-8")
-    (folder / "other.txt").write_text("北京考试院发布通知\n\n2022年北京高考出分时间：6月24日", encoding="utf-8")
-    kb = KnowledgeBase(make_settings(tmp_path / "kb"), embeddings=embeddings)
-    ingest_paths(kb, [folder])
+    kb = _knowledge_base_of(tmp_path, embeddings, {
+        "titled.txt": "进入：2023年北京高考查分官网入口\n\n高考成绩公布：6月25日",
+        "other.txt": "北京考试院发布通知\n\n2022年北京高考出分时间：6月24日"})
     answer = ask(kb, "2023年北京高考出分时间", llm="none")
     titled = [c for c in answer.citations if c.source == "titled.txt"]
     assert titled and "6月25日" in titled[0].quote and "查分官网入口" not in titled[0].quote, answer.text
