@@ -245,21 +245,23 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: Ca
     """
     evidence = base.evidence
     quotes = {c.n: c.quote for c in evidence}
-    parsed = parse_answer(raw, quotes)
+    question = base.standalone_question or base.question
+    parsed = parse_answer(raw, quotes, question, {c.n: c.title for c in evidence})
     if is_refusal(raw):
         if contradicted():  # show the evidence rather than a refusal it contradicts
             return _evidence_answer(base, "模型未能从资料中作答，但资料与问题高度相关，以下为根据原文摘录整理的答案。",
                                     split, "refused_against_evidence")
         related = tuple(e.citation for e in picked[:_RELATED_ON_REFUSAL])
         return replace(base, text=refusal_text([], related), refused=True, citations=related, answered_by="refusal")
-    question = base.standalone_question or base.question
     if not states_something(parsed.text, question) or only_attribution(parsed.text, question):
         # "[1][2]、[3]": marks without a statement (but "杨紫琼[1]", "58.1%[1]" answer); "…主任罗清明说[1]": who spoke
         return _evidence_answer(base, "模型的回答没有实质内容，以下为根据原文摘录整理的答案。", split, "empty")
-    if parsed.only_unsupported_numbers:
-        # every claim states a figure its quote does not contain: show the quotes, not a wrong figure
-        return _evidence_answer(base, "模型回答中的数字与所引原文不符，以下为根据原文摘录整理的答案。",
-                                split, "unsupported_numbers")
+    if parsed.only_unsupported:
+        # every claim states a figure or names a person its quote does not: show the quotes, not a wrong answer
+        numbers = parsed.only_unsupported_numbers
+        what, fallback = ("数字", "unsupported_numbers") if numbers else ("名称", "unsupported_names")
+        notice = f"模型回答中的{what}与所引原文不符，以下为根据原文摘录整理的答案。"
+        return _evidence_answer(base, notice, split, fallback)
     by_n = {c.n: c for c in evidence}
     cited = tuple(by_n[n] for n in sorted(parsed.cited))
     if unquoted_short(parsed.text, [s for c in cited for s in (c.quote, c.title)]):

@@ -7,7 +7,9 @@ full stop are moved before it, marks opening a sentence to its end), removes any
 was not given, and lists each sentence that states something but carries no
 valid mark; that sentence is kept but visibly flagged in the text. A cited
 sentence stating a number that none of its cited quotes contains ("80%" where
-the article says "140余名") is flagged the same way, as a likely invention.
+the article says "140余名") is flagged the same way, as a likely invention; so is one naming,
+for a question asking who, a person that neither its cited quotes (with their titles) nor the
+question name ("《七人乐队》的导演是…张艺谋、陈凯歌、李安[1]", none of whom the quote names).
 An unmarked claim that restates one quote (``restated_by``: nearly all its character pairs
 are in it, as when the model copies a quote and leaves the mark off) gets that quote's mark
 instead of the flag. ``verify_quotes`` checks that every citation's quote is the exact slice of its
@@ -22,6 +24,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from rag.intent import asks_who
+from rag.part_words import person_names
 from rag.text import normalize, sentence_spans
 from rag.types import Citation
 
@@ -35,6 +39,7 @@ _CLAIM_CHARS = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
 _MARK_RUN = re.compile(r"(?:\[\d+\])+")
 FLAG = "（未注明出处）"
 NUMBER_FLAG = "（数字与所引原文不符）"
+NAME_FLAG = "（名称与所引原文不符）"  # a person, by jieba's tag (which takes some places and words for people)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # A figure as stated: number, scale, and whether it is approximate ("90余名" is not "90名").
 _FIGURE = re.compile(r"(\d+(?:\.\d+)?)([万亿千百]?)(余|多)?([万亿]?)")
@@ -49,8 +54,9 @@ class ParsedAnswer:
     text: str  # with invalid marks removed and unmarked claims flagged
     cited: tuple[int, ...]  # valid numbers in order of first use
     dropped: tuple[int, ...]  # numbers the model invented
-    flagged: tuple[str, ...]  # claims without a valid mark
+    flagged: tuple[str, ...]  # claims without a valid mark, or with a figure or a person their quotes lack
     only_unsupported_numbers: bool = False  # every claim flagged for a figure its cited quote lacks
+    only_unsupported: bool = False  # every claim flagged for a figure or a person its cited quote lacks
 
 
 def _replace_marks(text: str, valid: set[int], cited: list[int], dropped: list[int]) -> str:
@@ -74,7 +80,7 @@ def _replace_marks(text: str, valid: set[int], cited: list[int], dropped: list[i
 
 def _bare(text: str) -> str:
     """``text`` without its marks and flags: what the answer itself says."""
-    return _MARK.sub("", text).replace(FLAG, "").replace(NUMBER_FLAG, "")
+    return _MARK.sub("", text).replace(FLAG, "").replace(NUMBER_FLAG, "").replace(NAME_FLAG, "")
 
 
 def _claim_chars(text: str) -> str:
@@ -164,6 +170,15 @@ def _numbers_unsupported(sentence: str, quotes: Sequence[str]) -> bool:
     return bool(figures(sentence) - found)
 
 
+def _names_unsupported(claim: str, quotes: Sequence[str], question: str) -> bool:
+    """A person ``claim`` names (jieba's tag) that neither ``quotes`` nor ``question`` name, for a question
+    asking who: jieba also tags words such as 楼宇, 高新区 or 建立健全 as names, which a paraphrase of a 怎么做
+    answer may well use ("自贡高新区选派72名…" for "自贡高新技术产业开发区…")."""
+    if not asks_who(question):
+        return False
+    return any(name not in question and not any(name in q for q in quotes) for name in person_names(claim))
+
+
 def bigrams(text: str) -> list[str]:
     """The claim characters' (CJK, digits, Latin) consecutive pairs, marks left out."""
     chars = _claim_chars(_MARK.sub("", text))
@@ -222,21 +237,23 @@ def _without_repeats(text: str) -> str:
     return "".join(pieces)
 
 
-def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> ParsedAnswer:
+def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int], question: str = "",
+                 titles: Mapping[int, str] | None = None) -> ParsedAnswer:
     """Normalize marks to ``[n]``, keep only ``evidence_numbers``, flag unmarked claims.
 
     A sentence is a claim when it has enough content (not a short connective
     such as "综上所述：") or when the model meant to cite it; a claim left with
     no valid mark (none given, or only invented numbers) is flagged. When
     ``evidence`` maps numbers to quotes, cited sentences are also checked for
-    numbers their quotes do not contain.
+    numbers their quotes do not contain, and for people that neither their quotes, their ``titles``
+    nor ``question`` name.
     """
     quotes = dict(evidence) if isinstance(evidence, Mapping) else {}
     valid = set(evidence)
     cited: list[int] = []
     dropped: list[int] = []
     flagged: list[str] = []
-    number_flags: list[bool] = []  # per sentence that states something ("807名[1]"): flagged for its figures?
+    flags: list[str] = []  # per sentence that states something ("807名[1]"): its flag for a figure or a name
     moved = _MARKS_AFTER_END.sub(lambda m: m.group(2).strip() + m.group(1), text.strip())
     moved = _without_repeats(_MARKS_BEFORE.sub(_marks_to_end, moved))
     pieces: list[str] = []
@@ -258,12 +275,15 @@ def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int]) -> Pars
         elif quotes and _numbers_unsupported(new, [quotes[n] for n in marks]):
             flagged.append(body)
             new += NUMBER_FLAG
+        elif quotes and _names_unsupported(body, [quotes[n] + (titles or {}).get(n, "") for n in marks], question):
+            flagged.append(body)
+            new += NAME_FLAG
         if states_something(body):
-            number_flags.append(new.endswith(NUMBER_FLAG))
+            flags.append(next((f for f in (NUMBER_FLAG, NAME_FLAG) if new.endswith(f)), ""))
         pieces.append(gap + new)
     pieces.append(moved[last:])
     return ParsedAnswer("".join(pieces), tuple(cited), tuple(dropped), tuple(flagged),
-                        bool(number_flags) and all(number_flags))
+                        bool(flags) and all(f == NUMBER_FLAG for f in flags), bool(flags) and all(flags))
 
 
 def verify_quotes(citations: Sequence[Citation], text_of: Callable[[str], str | None]) -> list[Citation]:

@@ -44,6 +44,8 @@ _ORGANISATION = re.compile(r"(?:[党团]|经济|社会|基层|群团|上级)组�
 # ask for a team or an organisation as often ("同组对手有谁", "谁认为LK-99不是超导体", "超级碗冠军").
 _PERSON = re.compile(r"主演|演员|导演|编剧|作者|主持人|旗手|火炬手|得主|市长|省长|总统|首相|总理|行政长官")
 # A clause stating a per-head figure ("全市人均地区生产总值为18.4万元") does not answer a question about the whole
+# a question whose answer is people: "…是谁", "…的主演有哪些", "哪些…选手", "男女单打冠军"
+_ASKS_WHO = re.compile(rf"谁|{_PERSON.pattern}|冠军|选手|球员|运动员|嘉宾|成员|人员")
 _PER_HEAD = re.compile(r"[^，。；！？,;!?]*人均[^，。；！？,;!?]*")
 PERSON_BONUS = 0.12  # a window naming a person, for a question asking for one
 FIGURE_BONUS = 0.12  # a window with a figure, for a quantity question
@@ -91,6 +93,11 @@ def _counted_in(unit: str) -> re.Pattern[str]:
 def names_a_person(text: str) -> bool:
     """True when jieba reads a person's name (two characters or more) in ``text`` (``person_names``)."""
     return bool(person_names(text))
+
+
+def asks_who(question: str) -> bool:
+    """The answer to ``question`` is one or more people ("…的导演是谁", "《心居》的主演有哪些", "男女单打冠军")."""
+    return _ASKS_WHO.search(question) is not None
 
 
 def names_a_measure(text: str) -> bool:

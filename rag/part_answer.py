@@ -128,8 +128,8 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
     question's words ("2023年温网男单冠军[1]"),
     answered about another part or with the very sentence kept for another part ("《长津湖之水门桥》…领跑春节档"
     for both 2022 and 2023), or answered only with figures its quotes do not state
-    ("布林肯访华时间：6月19日" where the quote says "6月18日至19日"), or with no date or figure where one
-    was asked ("流浪地球2在俄罗斯的上映时间" answered "流浪地球二上映俄罗斯[5]") is left out
+    ("布林肯访华时间：6月19日" where the quote says "6月18日至19日") or people they do not name, or with no
+    date or figure where one was asked ("流浪地球2在俄罗斯的上映时间" answered "流浪地球二上映俄罗斯[5]") is left out
     (``complete_parts`` then adds its own quote). When every part is left out, the first refusal
     stands for the whole answer; with none refused the text is empty (no line of the model answers
     a part: the chain gives the quotes).
@@ -143,7 +143,8 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
         if (is_refusal(text) or not states_something(text, parts[i]) or only_restates(text, parts[i])
                 or lacks_asked_kind(without_marks(text), parts[i]) or plain in said
                 or _about_another_part(marked, part_quotes, words, i)
-                or parse_answer(marked, {c.n: c.quote for c in part_quotes}).only_unsupported_numbers):
+                or parse_answer(marked, {c.n: c.quote for c in part_quotes}, parts[i],
+                                {c.n: c.title for c in part_quotes}).only_unsupported):
             left_out.add(i)
         else:
             kept.append(marked)

@@ -11,7 +11,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from langchain_core.messages import AIMessage
 
 from rag.chain import ask, ask_stream, generation_slots
-from rag.citations import FLAG, NUMBER_FLAG, mark_numbers, parse_answer, verify_quotes
+from rag.citations import FLAG, NAME_FLAG, NUMBER_FLAG, mark_numbers, parse_answer, verify_quotes
 from rag.compose import compose_answer, refusal_text
 from rag.errors import RagError
 from rag.llm import parse_llm
@@ -287,6 +287,29 @@ def test_numbers_missing_from_the_cited_quote_are_flagged():
     assert wrong.text.endswith(NUMBER_FLAG)
     right = parse_answer("帮助企业发展党员140余名[1]，选派807名党建指导员[2]。", quotes)
     assert right.flagged == () and NUMBER_FLAG not in right.text
+
+
+def test_a_person_the_cited_quote_does_not_name_is_flagged():
+    # RGB "《七人乐队》的导演是谁？": the 1.5B added 张艺谋、陈凯歌、李安, whom no quote it was shown names
+    quotes = {1: "洪金宝、许鞍华、谭家明、袁和平、杜琪峯、林岭东、徐克七位香港大导演同台。",
+              2: "张艺谋执导的《满江红》上映。"}
+    question = "《七人乐队》的导演是谁？"
+    invented = parse_answer("导演有洪金宝、许鞍华、张艺谋、陈凯歌[1]。", quotes, question)
+    assert invented.text.endswith(NAME_FLAG) and invented.only_unsupported and not invented.only_unsupported_numbers
+    assert parse_answer("导演有洪金宝、许鞍华、徐克[1]。", quotes, question).flagged == ()
+    assert parse_answer("张艺谋执导了《满江红》[2]。", quotes, question).flagged == (), "named by the quote it cites"
+    assert parse_answer("导演有张艺谋[1]。", quotes, question).flagged, "named only by a quote it does not cite"
+    # a person the question or the cited article's title names is not the model's invention
+    assert parse_answer("陈凯歌执导了《满江红》[2]。", quotes, "陈凯歌和谁执导了《满江红》？").flagged == ()
+    assert parse_answer("陈凯歌执导了《满江红》[2]。", quotes, question, {2: "陈凯歌谈《满江红》"}).flagged == ()
+    # beside a supported claim the sentence is only flagged
+    mixed = parse_answer("导演有洪金宝[1]。还有李安[1]。", quotes, question)
+    assert mixed.flagged == ("还有李安。",) and not mixed.only_unsupported
+    # only a question asking who is checked: jieba tags 高新区 as a name, and "自贡高新区" paraphrases the article
+    zigong = {1: "自贡高新技术产业开发区有关负责人介绍，选派72名党建指导员。"}
+    assert parse_answer("自贡高新区选派72名党建指导员[1]。", zigong, "自贡高新技术产业开发区选派了多少名党建指导员？") \
+        .flagged == ()
+    assert parse_answer("李安选派72名党建指导员[1]。", zigong, "谁选派了72名党建指导员？").flagged
 
 
 def test_a_figure_whose_approximation_was_dropped_or_added_is_flagged():

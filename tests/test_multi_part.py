@@ -296,6 +296,23 @@ def test_the_same_sentence_given_for_a_second_part_leaves_that_part_out():
     assert not left_out and "《满江红》" in text, "a different answer stands"
 
 
+def test_a_part_answered_with_a_person_its_quotes_do_not_name_is_left_out():
+    # RGB "北京冬奥会男子1500米速度滑冰和短道速滑中谁获得了金牌？": a name the part's quotes never give is the
+    # model's invention, not an answer; the part is completed with its own quote
+    speed = Citation(1, "a.txt", "速度滑冰", (), "北京冬奥会速度滑冰男子1500米比赛中，荷兰选手凯尔·内斯获得金牌。",
+                     0, 30)
+    short = Citation(2, "b.txt", "短道速滑", (), "短道速滑男子1500米决赛，韩国选手黄大宪夺得金牌。", 0, 25)
+    parts = ("北京冬奥会男子1500米速度滑冰中谁获得了金牌？", "北京冬奥会男子1500米短道速滑中谁获得了金牌？")
+    text, left_out = join_part_answers(["凯尔·内斯获得金牌[1]。", "任子威获得金牌[2]。"], [(speed,), (short,)], parts)
+    assert left_out == {1} and "任子威" not in text
+    split = PartSplit(parts, PartEvidence((), ((1,), (2,)), (1.0, 1.0)), (True, True), left_out)
+    answer = Answer("北京冬奥会男子1500米速度滑冰和短道速滑中谁获得了金牌？", text, (speed,),
+                    evidence=(speed, short), parts=parts)
+    assert "黄大宪夺得金牌" in complete_parts(answer, split).text
+    text, left_out = join_part_answers(["凯尔·内斯获得金牌[1]。", "黄大宪获得金牌[2]。"], [(speed,), (short,)], parts)
+    assert not left_out and "黄大宪" in text
+
+
 def test_a_left_out_part_is_completed_with_every_quote_that_speaks_of_it():
     # RGB "2022年英特尔和英伟达全年营收": the 英伟达 part was completed with its first quote (a quarter's revenue)
     # while its third stated the year's; the quotes answer had shown all of them
@@ -453,12 +470,19 @@ def test_a_quote_holds_the_place_its_article_is_about_and_no_other(sample_kb):
     assert not states_answer(sample_kb, "自贡高新区受理了多少个企业问题诉求？", [figure], 0.8)
 
 
-def test_a_wrong_figure_that_is_the_whole_answer_is_replaced_by_the_quotes(sample_kb):
-    model = FakeListChatModel(responses=["乐山市选派了870名党建指导员[1]。"])
-    answer = ask(sample_kb, "乐山市从机关事业单位选派了多少名党建指导员？", chat_model=model, llm="local")
-    assert answer.answered_by == "evidence" and answer.fallback == "unsupported_numbers"
-    assert "870" not in answer.text and "807名" in answer.text
-    assert "数字与所引原文不符" in answer.notice
+@pytest.mark.parametrize(("question", "reply", "fallback", "wrong", "right"), [
+    ("乐山市从机关事业单位选派了多少名党建指导员？", "乐山市选派了870名党建指导员[1]。", "unsupported_numbers",
+     "870", "807名"),
+    # a person no quote names, for a question asking who
+    ("凤凰城五金机电党支部书记是谁？", "凤凰城五金机电党支部书记是王建国[1]。", "unsupported_names",
+     "王建国", "高士伟"),
+])
+def test_a_wrong_figure_or_person_that_is_the_whole_answer_is_replaced_by_the_quotes(sample_kb, question, reply,
+                                                                                      fallback, wrong, right):
+    answer = ask(sample_kb, question, chat_model=FakeListChatModel(responses=[reply]), llm="local")
+    assert answer.answered_by == "evidence" and answer.fallback == fallback
+    assert wrong not in answer.text and right in answer.text
+    assert ("数字" if fallback == "unsupported_numbers" else "名称") + "与所引原文不符" in answer.notice
 
 
 def test_a_wrong_figure_beside_a_supported_claim_is_only_flagged():
