@@ -43,9 +43,10 @@ _ORGANISATION = re.compile(r"(?:[党团]|经济|社会|基层|群团|上级)组�
 # A question for a person: a role only people fill ("…的导演和编剧", "谁当选台北市市长"). Not 谁 or 冠军 alone: they
 # ask for a team or an organisation as often ("同组对手有谁", "谁认为LK-99不是超导体", "超级碗冠军").
 _PERSON = re.compile(r"主演|演员|导演|编剧|作者|主持人|旗手|火炬手|得主|市长|省长|总统|首相|总理|行政长官")
-# A clause stating a per-head figure ("全市人均地区生产总值为18.4万元") does not answer a question about the whole
-# a question whose answer is people: "…是谁", "…的主演有哪些", "哪些…选手", "男女单打冠军"
+# A question whose answer is who, people or a team ("…是谁", "《心居》的主演有哪些", "哪些…选手", "男女单打冠军"):
+# wider than _PERSON, for the check that the names an answer gives are in its quotes (``rag.citations``)
 _ASKS_WHO = re.compile(rf"谁|{_PERSON.pattern}|冠军|选手|球员|运动员|嘉宾|成员|人员")
+# A clause stating a per-head figure ("全市人均地区生产总值为18.4万元") does not answer a question about the whole
 _PER_HEAD = re.compile(r"[^，。；！？,;!?]*人均[^，。；！？,;!?]*")
 PERSON_BONUS = 0.12  # a window naming a person, for a question asking for one
 FIGURE_BONUS = 0.12  # a window with a figure, for a quantity question
@@ -96,7 +97,8 @@ def names_a_person(text: str) -> bool:
 
 
 def asks_who(question: str) -> bool:
-    """The answer to ``question`` is one or more people ("…的导演是谁", "《心居》的主演有哪些", "男女单打冠军")."""
+    """The answer to ``question`` is who: one or more people, or a team ("…的导演是谁", "《心居》的主演有哪些",
+    "男女单打冠军")."""
     return _ASKS_WHO.search(question) is not None
 
 
