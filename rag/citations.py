@@ -40,6 +40,7 @@ _MARK_RUN = re.compile(r"(?:\[\d+\])+")
 FLAG = "（未注明出处）"
 NUMBER_FLAG = "（数字与所引原文不符）"
 NAME_FLAG = "（名称与所引原文不符）"  # a person, by jieba's tag (which takes some places and words for people)
+FLAGS = (FLAG, NUMBER_FLAG, NAME_FLAG)  # every mark ``parse_answer`` puts after a claim it cannot tie to its quotes
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # A figure as stated: number, scale, and whether it is approximate ("90余名" is not "90名").
 _FIGURE = re.compile(r"(\d+(?:\.\d+)?)([万亿千百]?)(余|多)?([万亿]?)")
@@ -55,8 +56,17 @@ class ParsedAnswer:
     cited: tuple[int, ...]  # valid numbers in order of first use
     dropped: tuple[int, ...]  # numbers the model invented
     flagged: tuple[str, ...]  # claims without a valid mark, or with a figure or a person their quotes lack
-    only_unsupported_numbers: bool = False  # every claim flagged for a figure its cited quote lacks
-    only_unsupported: bool = False  # every claim flagged for a figure or a person its cited quote lacks
+    claim_flags: tuple[str, ...] = ()  # per sentence that states something ("807名[1]"): its flag, or ""
+
+    @property
+    def only_unsupported_numbers(self) -> bool:
+        """Every claim is flagged for a figure its cited quote lacks."""
+        return bool(self.claim_flags) and all(f == NUMBER_FLAG for f in self.claim_flags)
+
+    @property
+    def only_unsupported(self) -> bool:
+        """Every claim is flagged for a figure or a person its cited quote lacks."""
+        return bool(self.claim_flags) and all(f in (NUMBER_FLAG, NAME_FLAG) for f in self.claim_flags)
 
 
 def _replace_marks(text: str, valid: set[int], cited: list[int], dropped: list[int]) -> str:
@@ -80,7 +90,10 @@ def _replace_marks(text: str, valid: set[int], cited: list[int], dropped: list[i
 
 def _bare(text: str) -> str:
     """``text`` without its marks and flags: what the answer itself says."""
-    return _MARK.sub("", text).replace(FLAG, "").replace(NUMBER_FLAG, "").replace(NAME_FLAG, "")
+    text = _MARK.sub("", text)
+    for flag in FLAGS:
+        text = text.replace(flag, "")
+    return text
 
 
 def _claim_chars(text: str) -> str:
@@ -253,7 +266,7 @@ def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int], questio
     cited: list[int] = []
     dropped: list[int] = []
     flagged: list[str] = []
-    flags: list[str] = []  # per sentence that states something ("807名[1]"): its flag for a figure or a name
+    claim_flags: list[str] = []
     moved = _MARKS_AFTER_END.sub(lambda m: m.group(2).strip() + m.group(1), text.strip())
     moved = _without_repeats(_MARKS_BEFORE.sub(_marks_to_end, moved))
     pieces: list[str] = []
@@ -270,20 +283,21 @@ def parse_answer(text: str, evidence: Mapping[int, str] | Sequence[int], questio
             new = _with_marks(new, marks)  # a claim copied from a quote without its mark: the quote it restates
             cited.extend(n for n in marks if n not in cited)
         if is_claim and not marks:
-            flagged.append(body)
-            new += FLAG
+            flag = FLAG
         elif quotes and _numbers_unsupported(new, [quotes[n] for n in marks]):
-            flagged.append(body)
-            new += NUMBER_FLAG
+            flag = NUMBER_FLAG
         elif quotes and _names_unsupported(body, [quotes[n] + (titles or {}).get(n, "") for n in marks], question):
+            flag = NAME_FLAG
+        else:
+            flag = ""
+        if flag:
             flagged.append(body)
-            new += NAME_FLAG
+            new += flag
         if states_something(body):
-            flags.append(next((f for f in (NUMBER_FLAG, NAME_FLAG) if new.endswith(f)), ""))
+            claim_flags.append(flag)
         pieces.append(gap + new)
     pieces.append(moved[last:])
-    return ParsedAnswer("".join(pieces), tuple(cited), tuple(dropped), tuple(flagged),
-                        bool(flags) and all(f == NUMBER_FLAG for f in flags), bool(flags) and all(flags))
+    return ParsedAnswer("".join(pieces), tuple(cited), tuple(dropped), tuple(flagged), tuple(claim_flags))
 
 
 def verify_quotes(citations: Sequence[Citation], text_of: Callable[[str], str | None]) -> list[Citation]:

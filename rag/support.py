@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from rag.citations import FLAG, NAME_FLAG, NUMBER_FLAG, bigrams, figures
+from rag.citations import FLAGS, bigrams, figures
 from rag.part_words import ASKING
 from rag.text import sentence_spans
 
@@ -153,7 +153,7 @@ def add_support(text: str, quotes: Mapping[int, str], question: str) -> str:
 
 def _supported(sentence: str, quotes: Mapping[int, str], question: str) -> str:
     marks = _MARKS_AT_END.search(sentence)
-    if marks is None or any(flag in sentence for flag in (FLAG, NUMBER_FLAG, NAME_FLAG)) or "（原文：" in sentence:
+    if marks is None or any(flag in sentence for flag in FLAGS) or "（原文：" in sentence:
         return sentence
     claim = _MARK_NUMBER.sub("", sentence[:marks.start()]).rstrip("。！？；;，, ")
     best: tuple[float, str] | None = None  # (share of the claim's pairs the clause holds, clause)
