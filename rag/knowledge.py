@@ -1,17 +1,14 @@
 """The knowledge base of one data folder: manifest + Chroma vectors + BM25, behind one front door.
 
-``KnowledgeBase`` is the only way to the stores: the manifest, the vector store
-and the keyword index are private, and callers (retrieval, the answer chain,
-ingest, the UI, the tests) use its methods. It is the only writer of a data
-folder and keeps the three stores in agreement: a document's new vectors are
-written first, then the manifest is replaced in one transaction, then vectors
-no longer referenced are deleted; ``check()`` finds and repairs any
-disagreement an interruption left behind (vectors without a manifest row,
-manifest chunks without a vector). Every write method requires the data
-folder's write lock (``write_lock()``, a ``filelock`` lock released if the
-process dies) and raises without it; a second writer waits a little and is
-then refused with a clear message. Writes that take measurable time record
-their stages in the caller's ``Timer``; the knowledge base keeps no timings.
+``KnowledgeBase`` is the only way to the stores: the manifest, the vector store and the keyword index are
+private, and callers (retrieval, the answer chain, ingest, the UI, the tests) use its methods. It is the only
+writer of a data folder and keeps the three stores in agreement: a document's new vectors are written first,
+then the manifest is replaced in one transaction, then vectors no longer referenced are deleted; ``check()``
+finds and repairs any disagreement an interruption left behind (vectors without a manifest row, manifest
+chunks without a vector). Every write method requires the data folder's write lock (``write_lock()``, a
+``filelock`` lock released if the process dies) and raises without it; a second writer waits a little and is
+then refused with a clear message. Writes that take measurable time record their stages in the caller's
+``Timer``; the knowledge base keeps no timings.
 
 Deliberately not here: parsing files (``ingest``) or ranking (``rag.retrieval``).
 """
@@ -206,6 +203,10 @@ class KnowledgeBase:
     # -- searching ------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:
         return self.embeddings.encode([text], query=True)[0]
+
+    def similarities(self, query: str, texts: list[str]) -> np.ndarray:
+        """Cosine similarity to ``query`` (embedded as a query) of each of ``texts`` (embedded as passages)."""
+        return self.embeddings.encode(texts) @ self.embed_query(query) if texts else np.zeros(0, np.float32)
 
     def dense_search(self, vector: np.ndarray, k: int, region_tag: str | None = None,
                      sources: Sequence[str] | None = None) -> list[tuple[str, float]]:

@@ -41,6 +41,20 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     return Settings(data_dir=data_dir, _env_file=None, **overrides)  # type: ignore[call-arg]
 
 
+def knowledge_base_of(tmp_path: Path, embeddings, files: dict[str, str]):
+    """A real knowledge base (Chroma, BM25, the embedding model) of ``files`` (name: text), written and ingested."""
+    from ingest.pipeline import ingest_paths
+    from rag.knowledge import KnowledgeBase
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    kb = KnowledgeBase(make_settings(tmp_path / "kb"), embeddings=embeddings)
+    ingest_paths(kb, [folder])
+    return kb
+
+
 @pytest.fixture(scope="session")
 def embeddings(tmp_path_factory):
     from rag.embeddings import get_embeddings

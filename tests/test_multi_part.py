@@ -389,15 +389,15 @@ def test_a_model_refusal_the_strong_evidence_contradicts_gives_the_evidence(samp
 
 def test_a_multi_part_refusal_is_overridden_when_one_parts_quote_states_that_parts_answer(sample_kb):
     """Every part refused: the term check asks each part's own quotes about that part (the whole question's
-    terms, 乐山 and 自贡 both, stand in no one quote)."""
+    terms, 乐山 and 上饶 both, stand in no one quote)."""
     from rag.knowledge import KnowledgeBase
 
     model = FakeListChatModel(responses=["资料中没有找到相关内容。"] * 2)
-    question = "乐山和自贡分别选派了多少名党建指导员？"
+    question = "乐山市和上饶经开区分别选派了多少名党建指导员？"
     only_terms = KnowledgeBase(sample_kb.settings.model_copy(update={"override_refusal_relevance": 1.0}))
     answer = ask(only_terms, question, chat_model=model, llm="local")
     assert answer.answered_by == "evidence" and answer.fallback == "refused_against_evidence"
-    assert "807名" in answer.text and "72名" in answer.text
+    assert "807名" in answer.text and "77名" in answer.text
     assert not states_answer(only_terms, question, answer.evidence, only_terms.settings.override_refusal_coverage)
 
 
