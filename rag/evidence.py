@@ -149,10 +149,12 @@ def select_evidence(
     picked: list[tuple[float, float, SearchHit, list[Scored]]] = []
     taken: list[tuple[str, int, int]] = []
     for candidate in candidates:
+        if len(picked) >= limit:
+            break
         chunk, ranked = candidate[2].chunk, candidate[3]
         s, e, _ = top_window(chunk.text, ranked)
         start, end = _extent(chunk.start + s, chunk.start + e, chunk.source, intent.how, document_of)
-        if len(picked) < limit and not any(src == chunk.source and start < b and a < end for src, a, b in taken):
+        if not any(src == chunk.source and start < b and a < end for src, a, b in taken):
             picked.append(candidate)
             taken.append((chunk.source, start, end))
     windows = closest_windows(kb, question, [c[2].chunk for c in picked], [c[3] for c in picked])
