@@ -116,9 +116,7 @@ def closest_windows(kb: KnowledgeBase, question: str, chunks: Sequence[Chunk],
     ``question`` in meaning. Not a runner-up that its article's title already shows whole
     ("进入：2023年北京高考查分官网入口" is shown above its quote): it says the question's words again and nothing
     more. One embedding batch in all."""
-    close = [[w for w in r[:_RUNNERS_UP] if w is r[0] or (r[0][0][0] - w[0][0] <= _CLOSE and w[2] >= r[0][2]
-                                                          and c.text[w[1][0]:w[1][1]].strip() not in c.title)]
-             for c, r in zip(chunks, ranked, strict=True)]
+    close = [_contenders(c, r) for c, r in zip(chunks, ranked, strict=True)]
     contested = [(i, w) for i, windows in enumerate(close) if len(windows) > 1 for w in windows]
     similarity = kb.similarities(question, [chunks[i].text[w[1][0]:w[1][1]] for i, w in contested])
     best: dict[int, tuple[tuple[float, float, int], Window]] = {}
@@ -128,6 +126,16 @@ def closest_windows(kb: KnowledgeBase, question: str, chunks: Sequence[Chunk],
             best[i] = (scored, window)
     return [fit(c.text, best[i][1]) if i in best else top_window(c.text, r)
             for i, (c, r) in enumerate(zip(chunks, ranked, strict=True))]
+
+
+def _contenders(chunk: Chunk, ranked: Sequence[Scored]) -> list[Scored]:
+    """The best window of ``chunk`` and the runners-up that may replace it: among the next ones, within ``_CLOSE``
+    of its score, at least of its asked kind, and not shown whole by the article's title."""
+    if not ranked:
+        return []
+    best = ranked[0]
+    return [best] + [w for w in ranked[1:_RUNNERS_UP] if best[0][0] - w[0][0] <= _CLOSE and w[2] >= best[2]
+                     and chunk.text[w[1][0]:w[1][1]].strip() not in chunk.title]
 
 
 def title_years(title: str) -> frozenset[str]:
