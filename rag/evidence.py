@@ -154,16 +154,18 @@ def select_evidence(
         chunk, ranked = candidate[2].chunk, candidate[3]
         s, e, _ = top_window(chunk.text, ranked)
         start, end = _extent(chunk.start + s, chunk.start + e, chunk.source, intent.how, document_of)
-        if not any(src == chunk.source and start < b and a < end for src, a, b in taken):
+        if not _overlaps(taken, chunk.source, start, end):
             picked.append(candidate)
             taken.append((chunk.source, start, end))
     windows = closest_windows(kb, question, [c[2].chunk for c in picked], [c[3] for c in picked])
     chosen: list[Evidence] = []
-    for i, ((relevance, cov, hit, _), (s, e, _)) in enumerate(zip(picked, windows, strict=True)):
+    for i, ((relevance, cov, hit, ranked), (s, e, _)) in enumerate(zip(picked, windows, strict=True)):
         chunk = hit.chunk
-        start, end = _extent(chunk.start + s, chunk.start + e, chunk.source, intent.how, document_of)
-        if any(src == chunk.source and start < b and a < end for j, (src, a, b) in enumerate(taken) if j != i):
-            _, start, end = taken[i]  # the window by meaning runs into another quote: keep the one by words
+        _, start, end = taken[i]  # the window by words
+        if (s, e) != top_window(chunk.text, ranked)[:2]:  # re-picked by meaning, unless it runs into another quote
+            a, b = _extent(chunk.start + s, chunk.start + e, chunk.source, intent.how, document_of)
+            if not _overlaps(taken[:i] + taken[i + 1:], chunk.source, a, b):
+                start, end = a, b
         doc = document_of(chunk.source) if intent.how else None
         quote = doc.text[start:end] if doc is not None else chunk.text[start - chunk.start:end - chunk.start]
         citation = Citation(
@@ -173,6 +175,11 @@ def select_evidence(
         )
         chosen.append(Evidence(citation, round(relevance, 4), round(cov, 4), chunk.chunk_id))
     return chosen
+
+
+def _overlaps(taken: Sequence[tuple[str, int, int]], source: str, start: int, end: int) -> bool:
+    """``[start, end)`` of ``source`` overlaps one of the ``taken`` (source, start, end) spans."""
+    return any(src == source and start < b and a < end for src, a, b in taken)
 
 
 def _extent(start: int, end: int, source: str, how: bool,
