@@ -48,6 +48,11 @@ _PERSON = re.compile(r"主演|演员|导演|编剧|作者|主持人|旗手|火�
 _ASKS_WHO = re.compile(rf"谁|{_PERSON.pattern}|冠军|选手|球员|运动员|嘉宾|成员|人员")
 # A clause stating a per-head figure ("全市人均地区生产总值为18.4万元") does not answer a question about the whole
 _PER_HEAD = re.compile(r"[^，。；！？,;!?]*人均[^，。；！？,;!?]*")
+# a part of a year: a quarter, a half, months ("1-3月", "前7个月", "7月份", "7月CPI"), not a day's date ("7月17日")
+_PART_OF_YEAR = re.compile(r"季度|[上下]半年|前[一二三四五六七八九十两\d]{1,2}个?月|\d{1,2}\s*[-—~至到]\s*\d{1,2}\s*月"
+                           r"|(?<!\d)\d{1,2}\s*月(?!\s*\d{1,2}\s*[日号])|[一二三四五六七八九十]{1,2}月份")
+_PART_OF_YEAR_SENTENCE = re.compile(rf"[^。；！？;!?]*(?:{_PART_OF_YEAR.pattern})[^。；！？;!?]*")
+_NAMED_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年")
 PERSON_BONUS = 0.12  # a window naming a person, for a question asking for one
 FIGURE_BONUS = 0.12  # a window with a figure, for a quantity question
 UNIT_BONUS = 0.08  # more when the figure is counted in the asked unit (多少名 → 530名)
@@ -63,14 +68,19 @@ class Intent:
     how: bool = False
     person: bool = False
     per_head: bool = False  # the question asks a per-head figure (人均)
+    whole_year: bool = False  # the question names a year and no part of one (季度, 上半年, 7月)
 
     def bonus(self, text: str) -> float:
         """How much better ``text`` fits the question's kind (0 when it fits no better than any other).
 
         For a quantity, a figure in a 人均 clause counts only when the question asks 人均: "北京2021年的GDP" is
-        "全年实现地区生产总值40269.6亿元", not "全市人均地区生产总值为18.4万元"."""
+        "全年实现地区生产总值40269.6亿元", not "全市人均地区生产总值为18.4万元". Likewise a figure in a sentence
+        about part of a year counts only when the question names such a part: "2021年美国经济增长了多少" is
+        "2021年全年GDP增长率为5.7%", not "2021年第四季度…达到6.9%的年增长率"."""
         score = 0.0
         counted = text if self.per_head or "人均" not in text else _PER_HEAD.sub("", text)
+        if self.whole_year:
+            counted = _PART_OF_YEAR_SENTENCE.sub("", counted)
         if self.quantity and _NUMBER.search(counted):
             score += FIGURE_BONUS
             if self.unit and _counted_in(self.unit).search(counted):
@@ -129,4 +139,5 @@ def question_intent(question: str) -> Intent:
         else "%" if _RATE.search(question) else "元" if _MONEY.search(question) else ""
     return Intent(quantity=bool(_QUANTITY.search(question)), unit=unit,
                   time=bool(_TIME.search(question)), how=bool(_HOW.search(question)),
-                  person=bool(_PERSON.search(question)), per_head="人均" in question)
+                  person=bool(_PERSON.search(question)), per_head="人均" in question,
+                  whole_year=bool(_NAMED_YEAR.search(question)) and not _PART_OF_YEAR.search(question))

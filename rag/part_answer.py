@@ -6,15 +6,17 @@ articles cover its place and its best quote is not weak. The model answers each 
 on its own (``rag.chain``); ``join_part_answers`` puts those answers together, giving an
 unmarked sentence its part's mark only when its figures (or most of its words) are in
 the part's quote and leaving out an answer that speaks of another part ("…男子500米金牌" for
-the 女子 part), and ``complete_parts`` adds each part the model left out or refused — also
-when another part's answer cites a quote the two share: the part's quotes that speak of it, those
-of no other part first (``speaking_of_part``), or 资料中没有找到 for a part the articles do not answer.
+the 女子 part) or rests only on quotes another part's answer cites that do not speak of this
+one, and ``complete_parts`` adds each part the model left out or refused — also when another
+part's answer cites a quote the two share: the part's quotes that speak of it, those of no
+other part first (``speaking_of_part``), or 资料中没有找到 for a part the articles do not answer.
 
 Deliberately not here: splitting the question (``rag.parts``), the model call (``rag.chain``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -34,7 +36,7 @@ from rag.evidence import PartEvidence, select_part_evidence
 from rag.intent import lacks_asked_kind
 from rag.keyword import tokenize
 from rag.knowledge import KnowledgeBase
-from rag.parts import own_and_other_words, part_words
+from rag.parts import distinct_words, own_and_other_words, part_words
 from rag.refusal import is_refusal, is_weak, missing_regions
 from rag.retrieval import search
 from rag.support import PART_QUOTE, strip_support
@@ -42,6 +44,8 @@ from rag.text import sentence_spans
 from rag.types import Answer, Citation, SearchHit, SearchResult
 
 _END = "。！？!?；;"
+_TITLE = re.compile(r"《[^《》]{1,40}》")
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 @dataclass(frozen=True)
@@ -127,31 +131,59 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
     A part the model refused, answered with nothing but marks ("[5]" for "2022年超级碗冠军是谁") or its own
     question's words ("2023年温网男单冠军[1]"),
     answered about another part or with the very sentence kept for another part ("《长津湖之水门桥》…领跑春节档"
-    for both 2022 and 2023), or answered only with figures its quotes do not state
-    ("布林肯访华时间：6月19日" where the quote says "6月18日至19日") or people they do not name, or with no
-    date or figure where one was asked ("流浪地球2在俄罗斯的上映时间" answered "流浪地球二上映俄罗斯[5]") is left out
-    (``complete_parts`` then adds its own quote). When every part is left out, the first refusal
+    for both 2022 and 2023) or with its figure or 《title》 from the same quotes (``_another_parts_answer``),
+    or answered only with figures its quotes do not state ("布林肯访华时间：6月19日" where the quote says
+    "6月18日至19日") or people they do not name, or with no date or figure where one was asked
+    ("流浪地球2在俄罗斯的上映时间" answered "流浪地球二上映俄罗斯[5]") is left out (``complete_parts`` then adds
+    its own quote). When every part is left out, the first refusal
     stands for the whole answer; with none refused the text is empty (no line of the model answers
     a part: the chain gives the quotes).
     """
     words = part_words(parts)
     kept, left_out = [], set()
     said: set[str] = set()  # the kept answers without their marks: one sentence answers one part
+    answered: list[tuple[set[int], set[str]]] = []  # per kept answer, the quotes it cites and what it states
     for i, (text, part_quotes) in enumerate(zip(texts, quotes, strict=True)):
         marked = mark_part(text, part_quotes).strip()
         plain = without_marks(marked).strip(_END + "，, ")
         if (is_refusal(text) or not states_something(text, parts[i]) or only_restates(text, parts[i])
                 or lacks_asked_kind(without_marks(text), parts[i]) or plain in said
                 or _about_another_part(marked, part_quotes, words, i)
+                or _another_parts_answer(marked, part_quotes, answered, words, i)
                 or parse_answer(marked, {c.n: c.quote for c in part_quotes}, parts[i],
                                 {c.n: c.title for c in part_quotes}).only_unsupported):
             left_out.add(i)
         else:
             kept.append(marked)
             said.add(plain)
+            answered.append((mark_numbers(marked), _stated(marked)))
     if kept:
         return "\n".join(kept), frozenset(left_out)
     return next((text for text in texts if is_refusal(text)), ""), frozenset(left_out)
+
+
+def _another_parts_answer(text: str, quotes: Sequence[Citation], answered: Sequence[tuple[set[int], set[str]]],
+                          words: Sequence[set[str]], i: int) -> bool:
+    """The answer to part ``i`` is another part's answer again: it states a figure or 《title》 that answer states,
+    citing only quotes that answer cites, and they (with their titles) do not say what tells part ``i`` apart. The
+    1.5B answered "2023年春节档票房冠军" with "《长津湖之水门桥》…[1]" as it had the 2022 part, from a quote naming
+    neither year. A quote that names both parts ("乐山选派807名，自贡选派72名") may answer both; so
+    may one quote two attributes ("…11月15日至16日在…巴厘省努沙杜瓦举行" for the time and the place), each
+    answer stating something else."""
+    own, marks = distinct_words(words, i), mark_numbers(text)
+    if not own or not marks:
+        return False
+    stated = _stated(text)
+    if not any(marks <= cited and stated & said for cited, said in answered):
+        return False
+    return not held_words(" ".join(c.title + c.quote for c in quotes if c.n in marks)) & own
+
+
+def _stated(text: str) -> set[str]:
+    """The figures (not years) and 《titles》 an answer states itself, its copied 原文 left aside. Not names: jieba
+    reads places as names too ("巴厘省努沙杜瓦")."""
+    plain = without_marks(strip_support(text))
+    return {f for f in figures(plain) if not _YEAR.fullmatch(f)} | set(_TITLE.findall(plain))
 
 
 def _about_another_part(text: str, quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> bool:

@@ -30,6 +30,7 @@ YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 # Words by which a sentence refers to the one before it (a short one is then read with it)
 _REFERRING = frozenset("由此 因此 对此 为此 此外 其中 上述 随后 此后 他 她 它 他们 她们 它们 该 此 这 这些 这一 这是 其"
                        .split())
+_CONDITION = re.compile(r"^(?:如果|假如|若|如)[^，,。；;]{0,20}[，,]")  # "如果不采取行动，" before "其中的6.7万个…"
 # The re-pick by meaning: windows within _CLOSE of the best one's score (coverage + bonus), at most
 # _RUNNERS_UP of them, compared by score + _MEANING_WEIGHT * cosine similarity to the question.
 # Chosen on the dev sets: weights 0.5 and 1 re-pick the same quotes' answers, 2 loses one more
@@ -66,7 +67,8 @@ def ranked_windows(text: str, terms: dict[str, float], total: float, intent: Int
     Windows are compared by coverage plus ``intent``'s bonus for being of the wanted kind
     (a figure for 多少, a date for 何时); the coverage kept is the window's own. A sentence
     takes the next one in when that adds the question's words, or the asked kind it lacks
-    ("…出游4.22亿人次。" + "实现国内旅游收入2872.1亿元…" for 旅游收益是多少). A short sentence is read with a
+    ("…出游4.22亿人次。" + "实现国内旅游收入2872.1亿元…" for 旅游收益是多少), and a clause ended by "；" takes in
+    the next when that one starts by leaning on it (``_continues``). A short sentence is read with a
     neighbour: the next, or, when it ends its paragraph and refers back (由此, 他, 其中…), the one before
     ("MU5735空难由此成为…最严重空难。" with the sentence saying when and where the plane fell). Every sentence also
     holds the ``context`` words: its article's place, which a sentence like "安商办受理…204个" leaves unsaid,
@@ -86,7 +88,8 @@ def ranked_windows(text: str, terms: dict[str, float], total: float, intent: Int
             joined = coverage(token_sets[i] | token_sets[i + 1], terms, total)
             if joined >= cov:
                 joined_bonus = intent.bonus(text[s:spans[i + 1][1]])
-                if joined > cov + 0.05 or e - s < _SHORT_SENTENCE or joined_bonus - bonus >= UNIT_BONUS:
+                if joined > cov + 0.05 or e - s < _SHORT_SENTENCE or joined_bonus - bonus >= UNIT_BONUS \
+                        or _continues(text, e, spans[i + 1]):
                     window, bonus, last = (s, spans[i + 1][1], joined), joined_bonus, i + 1
         elif e - s < _SHORT_SENTENCE and _joins(text, spans, i) and _refers_back(text[s:e]):
             p = spans[i - 1][0]
@@ -149,6 +152,19 @@ def _refers_back(sentence: str) -> bool:
     import jieba
 
     return any(word in _REFERRING for word in jieba.lcut(sentence))
+
+
+def _continues(text: str, end: int, following: tuple[int, int]) -> bool:
+    """A clause that ends at ``end`` on "；" is followed by one that starts leaning on it, after a condition if any
+    ("…增幅近11.5万个；" + "如果不采取行动，其中的6.7万个工作岗位可能面临无人可用的风险。"): half a sentence, read with
+    its other half."""
+    if text[end - 1:end] not in "；;":
+        return False
+    import jieba
+
+    clause = _CONDITION.sub("", text[following[0]:following[1]].lstrip(), count=1)
+    words = jieba.lcut(clause[:8])
+    return bool(words) and words[0] in _REFERRING
 
 
 def _joins(text: str, spans: Sequence[tuple[int, int]], i: int) -> bool:

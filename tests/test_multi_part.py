@@ -296,6 +296,29 @@ def test_the_same_sentence_given_for_a_second_part_leaves_that_part_out():
     assert not left_out and "《满江红》" in text, "a different answer stands"
 
 
+def test_a_second_part_answered_from_the_quote_another_parts_answer_cites_is_left_out():
+    # RGB "2022和2023年春节档票房冠军分别哪部电影" again: the 1.5B answered the 2022 part
+    # "《长津湖之水门桥》（原文：…）[1]" and the 2023 part with the sentence itself, from the same quote, which names
+    # neither year
+    shared = Citation(1, "a.txt", "春节档", (), "其中，《长津湖之水门桥》以8.31亿元(含预售)成绩领跑春节档。", 0, 30)
+    own = Citation(2, "b.txt", "2023年春节档", (), "头部梯队内，《满江红》初三实现票房超越，暂列档期票房冠军。", 0, 30)
+    parts = ("2022春节档票房冠军哪部电影", "2023年春节档票房冠军哪部电影")
+    first = "《长津湖之水门桥》（原文：《长津湖之水门桥》以8.31亿元(含预售)成绩领跑春节档）[1]"
+    text, left_out = join_part_answers([first, "《长津湖之水门桥》以8.31亿元(含预售)成绩领跑春节档[1]。"],
+                                       [(shared,), (own, shared)], parts)
+    assert left_out == {1} and text == first
+    # a quote that says what tells the second part apart may answer it too
+    both = Citation(1, "a.txt", "春节档", (), "2022年和2023年春节档，《长津湖之水门桥》与《满江红》先后夺冠。", 0, 30)
+    text, left_out = join_part_answers(["《长津湖之水门桥》[1]", "《满江红》[1]"], [(both,), (both,)], parts)
+    assert not left_out and "《满江红》" in text
+    # and one quote two attributes, each answer stating something else (RGB "2022年G20峰会的时间和地点？")
+    bali = Citation(1, "a.txt", "G20", (), "2022年G20峰会于2022年11月15日至16日在印度尼西亚巴厘省努沙杜瓦举行。", 0, 40)
+    text, left_out = join_part_answers(["2022年G20峰会于2022年11月15日至16日在印度尼西亚巴厘省努沙杜瓦举行[1]。",
+                                        "印度尼西亚巴厘省努沙杜瓦（原文：在印度尼西亚巴厘省努沙杜瓦举行）[1]"],
+                                       [(bali,), (bali,)], ("2022年G20峰会的时间", "2022年G20峰会的地点"))
+    assert not left_out and "努沙杜瓦" in text
+
+
 def test_a_part_answered_with_a_person_its_quotes_do_not_name_is_left_out():
     # RGB "北京冬奥会男子1500米速度滑冰和短道速滑中谁获得了金牌？": a name the part's quotes never give is the
     # model's invention, not an answer; the part is completed with its own quote

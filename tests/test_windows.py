@@ -86,3 +86,54 @@ def test_the_quote_says_the_asked_figure_in_other_words_through_a_real_knowledge
     assert answer.citations and "7.7%" in answer.citations[0].quote, answer.text
     quote = answer.citations[0]
     assert quote.quote == kb.document("telecom.txt").text[quote.start:quote.end]
+
+
+US_2021 = ("尽管受到新冠疫情的困扰，但美国经济持续增长，2021年第四季度国内生产总值（GDP）达到6.9%的年增长率，"
+           "超过经济学家增长5.5%的预期，这一增长速度是37年来最强劲的。与此同时，股市、房市大幅度增长，通货膨胀率也快速上涨，失业率则处于历史低位。"
+           " 美国商务部所属经济统计局（BEA）数据显示，2021年全年GDP增长率为5.7%，GDP总额达到22.99万亿美元。")
+# RGB integration (CC BY-NC-SA 4.0)
+CHIP_JOBS = ("SIA先前与牛津经济研究院合作进行了一项研究，结果显示，到2030年，美国半导体行业的工作岗位将从目前的"
+             "约34.5万个增加到约46万个，增幅近11.5万个；如果不采取行动，其中的6.7万个工作岗位可能面临无人可用的风险。"
+             "到2030年，美国预计将新增385万个需要精通技术领域的工作岗位。")  # CRUD-RAG news
+
+
+def test_a_question_naming_a_year_alone_is_answered_by_the_whole_years_figure_not_a_quarters():
+    """"2021年美国经济增长了多少？" (RGB integration) was quoted the fourth quarter's 6.9%, a sentence that says 2021年…
+    增长 as well as the whole year's 5.7%. A figure in a sentence about a part of the year (a quarter, a half, months)
+    is not the asked figure when the question names the year and no part of it; it is when the question names one."""
+    terms = {"2021": 1.8, "年": 0.6, "美国": 2.0, "经济": 1.2, "增长": 1.0}
+    year = question_intent("2021年美国经济增长了多少？")
+    s, e, _ = ranked_windows(US_2021, terms, sum(terms.values()), year)[0][1]
+    assert "5.7%" in US_2021[s:e] and "6.9%" not in US_2021[s:e]
+    quarter = question_intent("2021年第四季度美国经济增长了多少？")
+    s, e, _ = ranked_windows(US_2021, terms | {"第四季度": 2.0}, sum(terms.values()) + 2.0, quarter)[0][1]
+    assert "6.9%" in US_2021[s:e]
+    assert year.bonus("2022年1月17日，国家统计局发布，2021年GDP增长8.1%。") > 0  # a day's date is no part of a year
+    assert year.bonus("2021年1-3月，香港本地生产总值按年实质上升2.7%。") == 0
+    assert year.bonus("7月份，CPI同比上涨0.3%。") == 0
+
+
+def test_a_clause_ended_by_a_semicolon_is_read_with_the_clause_that_leans_on_it():
+    """"到2030年，美国半导体行业预计将有多少个岗位空缺？" (crud): the answer is in the clause after "；", which says
+    其中的6.7万个 without the question's words; it is read with the half sentence it leans on. A clause after "；"
+    that does not lean on it (二是…, 净亏损为…) is not."""
+    terms = {"2030": 1.5, "年": 0.5, "美国": 1.5, "半导体": 2.0, "行业": 1.0, "岗位": 1.5, "空缺": 2.5}
+    question = "到2030年，美国半导体行业预计将有多少个岗位空缺？"
+    s, e, _ = _ranked(CHIP_JOBS, question, terms)[0][1]
+    assert "6.7万个" in CHIP_JOBS[s:e] and CHIP_JOBS[s:e].startswith("SIA")
+    apart = CHIP_JOBS.replace("如果不采取行动，其中的", "另有报告称，")
+    s, e, _ = _ranked(apart, question, terms)[0][1]
+    assert apart[s:e].endswith("增幅近11.5万个；")
+
+
+def test_the_whole_years_figure_and_the_clause_after_a_semicolon_through_a_real_knowledge_base(tmp_path, embeddings):
+    """Both through Chroma, BM25 and the embedding model: each quote verbatim at its offsets, with the asked figure."""
+    from rag.chain import ask
+
+    kb = knowledge_base_of(tmp_path, embeddings, {"us.txt": US_2021, "chips.txt": CHIP_JOBS})
+    for question, figure, other in (("2021年美国经济增长了多少？", "5.7%", "6.9%"),
+                                    ("到2030年，美国半导体行业预计将有多少个岗位空缺？", "6.7万个", "")):
+        answer = ask(kb, question, llm="none")
+        first = answer.citations[0]
+        assert figure in first.quote and (not other or other not in first.quote), (question, first.quote)
+        assert kb.document(first.source).text[first.start:first.end] == first.quote
