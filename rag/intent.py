@@ -78,10 +78,8 @@ class Intent:
         about part of a year counts only when the question names such a part: "2021年美国经济增长了多少" is
         "2021年全年GDP增长率为5.7%", not "2021年第四季度…达到6.9%的年增长率"."""
         score = 0.0
-        counted = text if self.per_head or "人均" not in text else _PER_HEAD.sub("", text)
-        if self.whole_year:
-            counted = _PART_OF_YEAR_SENTENCE.sub("", counted)
-        if self.quantity and _NUMBER.search(counted):
+        counted = self._counted(text) if self.quantity else ""
+        if _NUMBER.search(counted):
             score += FIGURE_BONUS
             if self.unit and _counted_in(self.unit).search(counted):
                 score += UNIT_BONUS
@@ -92,6 +90,11 @@ class Intent:
         if self.person and names_a_person(text):
             score += PERSON_BONUS
         return score
+
+    def _counted(self, text: str) -> str:
+        """``text`` without what cannot state the asked figure: 人均 clauses, and sentences about part of a year."""
+        counted = text if self.per_head or "人均" not in text else _PER_HEAD.sub("", text)
+        return _PART_OF_YEAR_SENTENCE.sub("", counted) if self.whole_year else counted
 
 
 @lru_cache(maxsize=64)

@@ -42,10 +42,10 @@ from rag.retrieval import search
 from rag.support import PART_QUOTE, strip_support
 from rag.text import sentence_spans
 from rag.types import Answer, Citation, SearchHit, SearchResult
+from rag.windows import YEAR
 
 _END = "。！？!?；;"
 _TITLE = re.compile(r"《[^《》]{1,40}》")
-_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 @dataclass(frozen=True)
@@ -176,14 +176,14 @@ def _another_parts_answer(text: str, quotes: Sequence[Citation], answered: Seque
     stated = _stated(text)
     if not any(marks <= cited and stated & said for cited, said in answered):
         return False
-    return not held_words(" ".join(c.title + c.quote for c in quotes if c.n in marks)) & own
+    return not _cited_words(quotes, marks) & own
 
 
 def _stated(text: str) -> set[str]:
     """The figures (not years) and 《titles》 an answer states itself, its copied 原文 left aside. Not names: jieba
     reads places as names too ("巴厘省努沙杜瓦")."""
     plain = without_marks(strip_support(text))
-    return {f for f in figures(plain) if not _YEAR.fullmatch(f)} | set(_TITLE.findall(plain))
+    return {f for f in figures(plain) if not YEAR.fullmatch(f)} | set(_TITLE.findall(plain))
 
 
 def _about_another_part(text: str, quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> bool:
@@ -195,9 +195,13 @@ def _about_another_part(text: str, quotes: Sequence[Citation], words: Sequence[s
     said = held_words(strip_support(text))
     if said & own or said & other:
         return not said & own
-    cited = mark_numbers(text)
-    read = held_words(" ".join(c.title + c.quote for c in quotes if c.n in cited))
+    read = _cited_words(quotes, mark_numbers(text))
     return bool(read & other) and not read & own
+
+
+def _cited_words(quotes: Sequence[Citation], marks: set[int]) -> set[str]:
+    """The words of the ``quotes`` numbered in ``marks``, with their titles."""
+    return held_words(" ".join(c.title + c.quote for c in quotes if c.n in marks))
 
 
 def mark_part(text: str, quotes: Sequence[Citation]) -> str:
