@@ -6,6 +6,9 @@ the reciprocal-rank-fusion sum scaled to 0..1 (1 = ranked first by both
 retrievers); ``dense_rank`` / ``keyword_rank`` say where each hit came from and
 ``similarity`` is the dense cosine similarity (0..1, higher is better).
 
+A chunk that states every figure the question states with its unit ("哪家公司的股价上涨了8%？": "…当天上涨
+了大约8%") ranks as if a third retriever had put it first: a same-topic article without the figure, first
+by meaning, came before it (crud). Its score, which the chain's refusal reads, is left as fused.
 Results are diversified across articles: no source takes more than
 ``per_source_cap`` of the k slots, and questions that ask across places or
 cases (各地、其他地方、哪些地区、有哪些做法…) take one chunk per article first.
@@ -32,6 +35,9 @@ from rag.regions import load_gazetteer, named_place
 from rag.timing import Timer
 from rag.types import SearchHit, SearchResult
 
+# A figure a question states with its unit ("上涨了8%", "500米", "未满20岁"); not a date (7月份), a year, a name
+_FIGURE_WITH_UNIT = re.compile(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)\s*"
+                               r"([%％]|万|亿|千米|平方米|公里|米|岁|个|名|家|位|人|元|倍|强|吨|辆|次)")
 _CROSS_CASE = re.compile(
     r"各地|各个地方|其他地方|别的地方|其他地区|哪些地[区方]|哪些城市|哪些企业|哪些做法|有哪些|"
     r"各[省市区县]|多地|不同地[区方]|案例|经验做法|做法有哪些"
@@ -155,8 +161,20 @@ def _fuse(kb: KnowledgeBase, query: str, dense: list[tuple[str, float]], keyword
     ranked = sorted(fused, key=lambda cid: -fused[cid])
     chunks = kb.chunks(ranked)
     ranked = [cid for cid in ranked if cid in chunks]
+    stated = _stated_figures(query)
+    if stated:  # a chunk stating them all ranks as if one more retriever had put it first; its score stays
+        bonus = 1.0 / (settings.rrf_k + 1)
+        order = {cid: fused[cid] + bonus * all(f.search(chunks[cid].text) for f in stated) for cid in ranked}
+        ranked = sorted(ranked, key=lambda cid: -order[cid])
     cap = 1 if is_cross_case(query) else (diversify_cap or settings.per_source_cap)
     top = diversify(ranked, {cid: chunks[cid].source for cid in ranked}, k, cap)
     return [SearchHit(chunks[cid], min(1.0, fused[cid] / best), dense_rank.get(cid), keyword_rank.get(cid),
                       similarity.get(cid))
             for cid in top]
+
+
+def _stated_figures(query: str) -> list[re.Pattern[str]]:
+    """A pattern per figure ``query`` states with its unit (``_FIGURE_WITH_UNIT``), matching that figure and unit
+    and not a longer figure ("8%" is not in "18%" or "0.8%")."""
+    return [re.compile(rf"(?<![\d.]){re.escape(number)}\s*{'[%％]' if unit in '%％' else re.escape(unit)}")
+            for number, unit in dict.fromkeys(_FIGURE_WITH_UNIT.findall(query))]

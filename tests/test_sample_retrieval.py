@@ -109,3 +109,38 @@ def test_a_sentence_using_an_abbreviation_holds_the_full_name_the_question_uses(
     first = answer.citations[0]
     assert first.source == cpi and "CPI" in first.quote and "0.2个百分点" in first.quote
     assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in answer.citations)
+
+
+def test_a_chunk_stating_the_figure_the_question_states_ranks_first(tmp_path, embeddings, shared):
+    """crud "哪家公司的股价上涨了8%？": the article saying "迪克森科技…当天上涨了大约8%" was ranked first by BM25 but
+    25th by meaning, and a same-topic article without the figure (first by meaning, second by BM25) came first.
+    A chunk stating every figure the question states with its unit ranks as if one more retriever put it first.
+    Through a real knowledge base of the crud articles."""
+    import shutil
+
+    from ingest.pipeline import ingest_paths
+    from rag.chain import ask
+    from rag.knowledge import KnowledgeBase
+    from rag.retrieval import _stated_figures
+    from tests.conftest import make_settings
+
+    [eight] = _stated_figures("哪家公司的股价上涨了8%？")
+    assert eight.search("当天上涨了大约8%。") and not eight.search("上涨了18%") and not eight.search("上涨了0.8%")
+    assert not eight.search("8月14日讯")
+    # dates, years and the numbers in names are not stated figures
+    for question in ("2023年7月份中国制造业PMI是多少？", "截至2023年8月3日，永定河的水位如何？", "《流浪地球2》的主演",
+                     "2022年G20峰会的时间和地点？", "MU5735航班坠毁的时间"):
+        assert not _stated_figures(question), question
+    assert [p.search("男子500米速度滑冰") is not None for p in _stated_figures("女子和男子500米速度滑冰金牌")] == [True]
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    answering = "crud-de32d846242e.txt"
+    for name in (answering, "crud-060c41beb195.txt", "crud-cadcbff12a0a.txt", "crud-dd87bd86b773.txt"):
+        shutil.copy(shared / "evalsets" / "crud_news_zh" / "docs" / name, folder / name)
+    kb = KnowledgeBase(make_settings(tmp_path / "kb"), embeddings=embeddings)
+    ingest_paths(kb, [folder])
+    question = "哪家公司的股价上涨了8%？"
+    first = search(kb, question, 4)[0]
+    assert first.chunk.source == answering and "8%" in first.chunk.text
+    quote = ask(kb, question, llm="none").citations[0]
+    assert quote.source == answering and "迪克森科技" in quote.quote and "8%" in quote.quote
