@@ -56,6 +56,9 @@ _KEEP_RATIO_CROSS_CASE = 0.6
 _ASKING_WORD = re.compile(r"什么.*|哪一?[个些种类家支位项年天国里儿座部款条所样]?|谁|几[个名次位年天岁家条项人]?|"
                           r"何[时处地]|为什么|为何|多[大长久高远]|怎.*|如何|啥")
 
+# The unit right after 多少/几 ("多少人", "多少钱"): the quote states it with its figure ("1269万人"), or not at all
+_ASKED_UNIT = re.compile(r"(?:多少|几)(\w)")
+
 # The word a question asks for a date with ("上映日期", "国葬时间"): the quote states a date, not the word.
 _TIME_WORD = re.compile(r"时间|日期|时候")
 
@@ -83,24 +86,36 @@ def _compound_parts(terms: dict[str, float]) -> dict[str, list[str]]:
     return {term: parts for term in terms if (parts := [p for p in terms if p != term and p in term])}
 
 
+def stated_terms(kb: KnowledgeBase, question: str) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """The terms (with IDF weights) a quote must hold to state ``question``'s answer, and each compound
+    term's parts (``_compound_parts``): years, 年, the words it asks with (and the unit after 多少/几) and,
+    for a date, 时间/日期 left aside; a term inside a longer one counts only through it ("卡塔尔", not
+    卡塔 + 塔尔 + 卡塔尔)."""
+    intent = question_intent(question)
+    asked_units = set(_ASKED_UNIT.findall(question))
+    every = {t: w for t, w in question_terms(kb, question).items()
+             if t != "年" and not YEAR.fullmatch(t) and not _ASKING_WORD.fullmatch(t) and t not in asked_units
+             and not (intent.time and _TIME_WORD.fullmatch(t))}
+    compounds = _compound_parts(every)
+    inside = {p for parts in compounds.values() for p in parts}
+    return {t: w for t, w in every.items() if t not in inside}, compounds
+
+
 def states_answer(kb: KnowledgeBase, question: str, quotes: Sequence[Citation], at: float) -> bool:
     """True when one of ``quotes`` states what ``question`` asks, judged without the model.
 
-    The quote holds at least ``at`` of the question's content terms (IDF-weighted; years, 年,
-    the words it asks with and, when it asks for a date, 时间/日期 left aside; a compound held when
-    all its parts are; its article's
-    place held as in ``select_evidence``: not for questions across places), is of the kind
-    asked (a figure for 多少, a date for 何时: ``rag.intent``), and its article names every year
-    the question names ("2021年…" answered by a 2023 report: no).
+    The quote holds at least ``at`` of the question's ``stated_terms`` (IDF-weighted; a compound held when
+    all its parts are; its article's place held as in ``select_evidence``: not for questions across places),
+    is of the kind asked (a figure for 多少, a date for 何时: ``rag.intent``), and its article names every year
+    the question names ("2021年…" answered by a 2023 report: no). "…新增就业了多少人" is stated by "全年城镇新增
+    就业1269万人" (人 is the asked unit, not a word to hold); "卡塔尔世界杯季军是哪支球队" is not stated by a
+    quote without 季军 (卡塔尔 weighs once, not as 卡塔 + 塔尔 + 卡塔尔, which held it at 0.81).
     """
     intent = question_intent(question)
-    terms = {t: w for t, w in question_terms(kb, question).items()
-             if t != "年" and not YEAR.fullmatch(t) and not _ASKING_WORD.fullmatch(t)
-             and not (intent.time and _TIME_WORD.fullmatch(t))}
+    terms, compounds = stated_terms(kb, question)
     total = sum(terms.values())
     years = set(YEAR.findall(question))
     document_of = kb.document_lookup()
-    compounds = _compound_parts(terms)  # the question's: computed once, checked against each quote
     placed = not is_cross_case(question)
     for c in quotes:
         doc = document_of(c.source)

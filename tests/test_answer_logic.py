@@ -711,3 +711,50 @@ def test_a_refusal_is_overridden_when_a_quote_holds_the_question_through_the_par
     assert spent.fallback == "refused_against_evidence" and "30870亿元" in spent.text
     assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in spent.citations)
     assert ask(kb, "长安汽车2021年销量同比增长多少？", chat_model=refuses, llm="local").refused
+
+
+def test_a_refusal_is_overridden_by_the_asked_terms_each_weighed_once_and_not_the_unit_asked_for(
+        tmp_path, embeddings, shared):
+    """"…新增就业了多少人" is stated by "全年城镇新增就业1269万人" (人 is the asked unit, not a word the quote must
+    hold); "卡塔尔世界杯季军是哪支球队" is not stated by a sentence about 卡塔尔 and 世界杯 without 季军 (卡塔尔
+    weighs once, not as 卡塔 + 塔尔 + 卡塔尔). Both from RGB's held-apart questions (``bench/rgb_refine.py``), in
+    a real knowledge base with RGB's shared passages beside them, through the chain with a model that refuses."""
+    import shutil
+
+    from ingest.pipeline import ingest_paths
+    from rag.evidence import stated_terms, states_answer
+    from rag.knowledge import KnowledgeBase
+    from tests.conftest import make_settings
+
+    docs = shared / "evalsets" / "rgb_zh" / "docs"
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in sorted(p.name for p in docs.glob("*.txt"))[:40]:  # background for the terms' IDF weights
+        shutil.copy(docs / name, folder / name)
+    jobs = ("1月17日，国家统计局发布2021年中国经济数据。数据显示，就业形势总体稳定，城镇调查失业率降低。"
+            "全年城镇新增就业1269万人，比上年增加83万人。\n")
+    cup = ("本届世界杯使卡塔尔成为有史以来承办世界杯的最小国家，上一个保持这项纪录的国家是举办过1954年世界杯的瑞士，"
+           "其国土面积是卡塔尔的三倍多。\n")
+    (folder / "jobs.txt").write_text(jobs, encoding="utf-8")
+    (folder / "cup.txt").write_text(cup, encoding="utf-8")
+    kb = KnowledgeBase(make_settings(tmp_path / "kb"), embeddings=embeddings)
+    ingest_paths(kb, [folder])
+
+    def quote(source: str, phrase: str) -> Citation:
+        start = kb.document(source).text.index(phrase)
+        return Citation(n=1, source=source, title="t", regions=(), quote=phrase, start=start, end=start + len(phrase))
+
+    jobs_asked, cup_asked = "2021年中国城镇新增就业了多少人", "卡塔尔世界杯季军是哪支球队"
+    assert states_answer(kb, jobs_asked, [quote("jobs.txt", "全年城镇新增就业1269万人，比上年增加83万人。")], 0.8)
+    jobs_terms, _ = stated_terms(kb, jobs_asked)
+    assert "人" not in jobs_terms and {"城镇", "新增", "就业"} <= set(jobs_terms)
+    cup_terms, cup_compounds = stated_terms(kb, cup_asked)
+    assert "卡塔尔" in cup_terms and not {"卡塔", "塔尔"} & set(cup_terms), "卡塔尔 weighs once"
+    assert set(cup_compounds["卡塔尔"]) == {"卡塔", "塔尔"}, "and is still held through its parts"
+    assert not states_answer(kb, cup_asked, [quote("cup.txt", cup.strip())], 0.8)
+
+    refuses = FakeListChatModel(responses=["资料中没有找到相关内容。"] * 2)
+    jobs_answer = ask(kb, jobs_asked, chat_model=refuses, llm="local")
+    assert jobs_answer.fallback == "refused_against_evidence" and "1269万人" in jobs_answer.text
+    assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in jobs_answer.citations)
+    assert ask(kb, cup_asked, chat_model=refuses, llm="local").refused
