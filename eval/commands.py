@@ -51,7 +51,7 @@ def eval_command(dataset_path: Path, settings: Settings, ingest_files: Callable[
     if summary.get("fallback"):
         reasons = {"unavailable": "模型不可用", "busy": "模型繁忙", "failed": "生成失败", "empty": "回答无内容",
                    "refused_against_evidence": "模型拒答但资料高度相关", "unsupported_numbers": "数字与原文不符",
-                   "unsupported_names": "名称与原文不符",
+                   "unsupported_names": "名称与原文不符", "uncited": "回答未标注出处",
                    "unquoted_short": "简短答案不在原文中", "missing_parts": "补上遗漏的部分",
                    "more_items": "补上其他人名"}
         print("改用/补充原文摘录：" + "，".join(f"{reasons.get(k, k)} {n}" for k, n in summary["fallback"].items()))

@@ -16,8 +16,8 @@ as such — except that a model's refusal of evidence far above that threshold
 outside the model (``rag.evidence.states_answer``, ``override_refusal_coverage``; for a
 multi-part question, a part's quote that states that part), gives the evidence answer with a
 notice. A model
-that fails, times out, writes only marks, gives a short answer ("北京市[1]") that stands in none of
-its cited quotes, or whose every claim states a figure
+that fails, times out, writes only marks, cites no quote it was shown, gives a short answer ("北京市[1]")
+that stands in none of its cited quotes, or whose every claim states a figure
 its quote does not contain degrades to the evidence-only answer, with a notice
 saying so. A short model sentence keeps its words and gets the clause of its cited
 quote it was taken from ("807名党建指导员（原文：…担任“红色向导”）[1]", ``rag.support``).
@@ -262,6 +262,8 @@ def _from_model(raw: str, base: Answer, picked: list[Evidence], contradicted: Ca
         what, fallback = ("数字", "unsupported_numbers") if numbers else ("名称", "unsupported_names")
         notice = f"模型回答中的{what}与所引原文不符，以下为根据原文摘录整理的答案。"
         return _evidence_answer(base, notice, split, fallback)
+    if not parsed.cited:  # "萨斯诺维奇" and no mark (or only invented ones): nothing ties it to an article
+        return _evidence_answer(base, "模型的回答没有标注出处，以下为根据原文摘录整理的答案。", split, "uncited")
     by_n = {c.n: c for c in evidence}
     cited = tuple(by_n[n] for n in sorted(parsed.cited))
     if unquoted_short(parsed.text, [s for c in cited for s in (c.quote, c.title)]):

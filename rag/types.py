@@ -18,7 +18,7 @@ RewriteSource = Literal["model", "rule", ""]  # who made a follow-up standalone 
 AnswerPath = Literal["model", "evidence", "refusal"]  # what produced an answer's final text
 # Why the evidence-only answer replaced or completed the model's ("" when it did not):
 Fallback = Literal["", "unavailable", "busy", "failed", "empty", "refused_against_evidence", "unsupported_numbers",
-                   "unsupported_names", "unquoted_short", "missing_parts", "more_items"]
+                   "unsupported_names", "unquoted_short", "uncited", "missing_parts", "more_items"]
 SourceKind = Literal["文章", "公文"]  # what a stored document is: an article, or an official document (公文)
 SOURCE_KINDS: tuple[SourceKind, ...] = ("文章", "公文")
 

@@ -359,6 +359,20 @@ def test_an_answer_of_bare_marks_falls_back_to_the_evidence(sample_kb):
     assert answer.text.startswith("资料中共有") and len(answer.citations) >= 2
 
 
+def test_an_answer_citing_no_quote_it_was_shown_falls_back_to_the_evidence(sample_kb):
+    """"萨斯诺维奇" with no mark (the 1.5B on RGB's "2022年克利夫兰站女单冠军是谁", a wrong name), or with only a
+    number no quote has: nothing ties the answer to an article, so the quotes are shown instead, verbatim."""
+    asked = "乐山市从机关事业单位选派了多少名党建指导员？"
+    for said in ("乐山市选派了807名党建指导员。", "乐山市选派了807名党建指导员[9]。"):
+        answer = ask(sample_kb, asked, chat_model=FakeListChatModel(responses=[said]), llm="local")
+        assert (answer.answered_by, answer.fallback) == ("evidence", "uncited"), said
+        assert "没有标注出处" in answer.notice and "807名" in answer.text and answer.citations
+        assert all(sample_kb.document(c.source).text[c.start:c.end] == c.quote for c in answer.citations)
+    cited = ask(sample_kb, asked, chat_model=FakeListChatModel(responses=["乐山市选派了807名党建指导员[1]。"]),
+                llm="local")
+    assert (cited.answered_by, cited.fallback) == ("model", ""), "a mark of a shown quote keeps the model's answer"
+
+
 def test_relative_place_phrasing_is_made_explicit_for_the_model():
     from rag.prompts import model_question
 
