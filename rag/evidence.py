@@ -56,8 +56,9 @@ _KEEP_RATIO_CROSS_CASE = 0.6
 _ASKING_WORD = re.compile(r"什么.*|哪一?[个些种类家支位项年天国里儿座部款条所样]?|谁|几[个名次位年天岁家条项人]?|"
                           r"何[时处地]|为什么|为何|多[大长久高远]|怎.*|如何|啥")
 
-# The unit right after 多少/几 ("多少人", "多少钱"): the quote states it with its figure ("1269万人"), or not at all
-_ASKED_UNIT = re.compile(r"(?:多少|几)(\w)")
+# The word right after 多少/几 ("多少人", "多少钱"), any of them (``rag.intent``'s asked unit is one of a list and
+# reads 多少钱 as 元): the quote states it with its figure ("1269万人"), or not at all
+_AFTER_HOW_MANY = re.compile(r"(?:多少|几)(\w)")
 
 # The word a question asks for a date with ("上映日期", "国葬时间"): the quote states a date, not the word.
 _TIME_WORD = re.compile(r"时间|日期|时候")
@@ -92,7 +93,7 @@ def stated_terms(kb: KnowledgeBase, question: str) -> tuple[dict[str, float], di
     for a date, 时间/日期 left aside; a term inside a longer one counts only through it ("卡塔尔", not
     卡塔 + 塔尔 + 卡塔尔)."""
     intent = question_intent(question)
-    asked_units = set(_ASKED_UNIT.findall(question))
+    asked_units = set(_AFTER_HOW_MANY.findall(question))
     every = {t: w for t, w in question_terms(kb, question).items()
              if t != "年" and not YEAR.fullmatch(t) and not _ASKING_WORD.fullmatch(t) and t not in asked_units
              and not (intent.time and _TIME_WORD.fullmatch(t))}
