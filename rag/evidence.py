@@ -11,7 +11,8 @@ chosen from the same article are skipped. Once the passages are chosen, each one
 among its nearly-as-well-covered windows by closeness in meaning to the question (``closest_windows``).
 For a 怎么做 question a chosen window runs on, in its article's text, through the following sentences of
 its paragraph that say what was done (``rag.windows.with_measures``). Each window becomes a ``Citation``
-whose ``quote`` is exactly ``document.text[start:end]``.
+whose ``quote`` is exactly ``document.text[start:end]``. A quote that says word for word (spaces aside)
+what an earlier one says, the same report carried by another outlet, gives its place to the next passage.
 
 ``relevance`` of a passage (0..1, higher is better) mixes its best window's term coverage with the dense
 similarity of its chunk; the answer chain refuses when the best relevance is under the calibrated
@@ -41,6 +42,7 @@ from rag.knowledge import KnowledgeBase
 from rag.parts import distinct_words, part_words
 from rag.regions import load_gazetteer
 from rag.retrieval import is_cross_case
+from rag.text import normalize
 from rag.types import Citation, Document, SearchHit
 from rag.windows import YEAR, Scored, closest_windows, coverage, ranked_windows, title_years, top_window, with_measures
 
@@ -159,17 +161,29 @@ def select_evidence(
         ratio = _KEEP_RATIO_CROSS_CASE if cross_case else _KEEP_RATIO
         floor = candidates[0][0] * ratio
         candidates = [c for c in candidates if c[0] >= floor]
+    chosen = _quotes(kb, question, candidates, limit, intent.how)
+    while copies := _copies(chosen):  # the same report carried by another outlet: the next passage instead
+        candidates = [c for c in candidates if c[2].chunk.chunk_id not in copies]
+        chosen = _quotes(kb, question, candidates, limit, intent.how)
+    return chosen
 
-    # which passages, by their best window in words; then which window of each, by meaning too
+
+_Candidate = tuple[float, float, SearchHit, list[Scored]]  # (relevance, coverage, hit, its ranked windows)
+
+
+def _quotes(kb: KnowledgeBase, question: str, candidates: Sequence[_Candidate], limit: int,
+            how: bool) -> list[Evidence]:
+    """Up to ``limit`` numbered quotes of ``candidates`` (best first): which passages, by their best window
+    in words; then which window of each, by meaning too."""
     document_of = kb.document_lookup()  # a 怎么做 window runs on in its article: each article read once
-    picked: list[tuple[float, float, SearchHit, list[Scored]]] = []
+    picked: list[_Candidate] = []
     taken: list[tuple[str, int, int]] = []
     for candidate in candidates:
         if len(picked) >= limit:
             break
         chunk, ranked = candidate[2].chunk, candidate[3]
         s, e, _ = top_window(chunk.text, ranked)
-        start, end = _extent(chunk.start + s, chunk.start + e, chunk.source, intent.how, document_of)
+        start, end = _extent(chunk.start + s, chunk.start + e, chunk.source, how, document_of)
         if not _overlaps(taken, chunk.source, start, end):
             picked.append(candidate)
             taken.append((chunk.source, start, end))
@@ -179,10 +193,10 @@ def select_evidence(
         chunk = hit.chunk
         _, start, end = taken[i]  # the window by words
         if (s, e) != top_window(chunk.text, ranked)[:2]:  # re-picked by meaning, unless it runs into another quote
-            a, b = _extent(chunk.start + s, chunk.start + e, chunk.source, intent.how, document_of)
+            a, b = _extent(chunk.start + s, chunk.start + e, chunk.source, how, document_of)
             if not _overlaps(taken[:i] + taken[i + 1:], chunk.source, a, b):
                 start, end = a, b
-        doc = document_of(chunk.source) if intent.how else None
+        doc = document_of(chunk.source) if how else None
         quote = doc.text[start:end] if doc is not None else chunk.text[start - chunk.start:end - chunk.start]
         citation = Citation(
             n=len(chosen) + 1, source=chunk.source, title=chunk.title,
@@ -191,6 +205,18 @@ def select_evidence(
         )
         chosen.append(Evidence(citation, round(relevance, 4), round(cov, 4), chunk.chunk_id))
     return chosen
+
+
+def _copies(chosen: Sequence[Evidence]) -> set[str]:
+    """The chunks of quotes that say word for word (spaces aside) what an earlier quote says."""
+    said: set[str] = set()
+    copies = set()
+    for e in chosen:
+        words = normalize(e.citation.quote)
+        if words in said:
+            copies.add(e.chunk_id)
+        said.add(words)
+    return copies
 
 
 def _overlaps(taken: Sequence[tuple[str, int, int]], source: str, start: int, end: int) -> bool:
@@ -234,8 +260,9 @@ def select_part_evidence(kb: KnowledgeBase, parts: Sequence[str], hits_per_part:
                 continue
             e = candidates[rank]
             c = e.citation
-            same = next((x for x in chosen if x.citation.source == c.source
-                         and x.citation.start < c.end and c.start < x.citation.end), None)
+            same = next((x for x in chosen if (x.citation.source == c.source
+                         and x.citation.start < c.end and c.start < x.citation.end)
+                         or normalize(x.citation.quote) == normalize(c.quote)), None)
             if same is None:
                 same = replace(e, citation=replace(c, n=len(chosen) + 1))
                 chosen.append(same)

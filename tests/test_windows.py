@@ -137,3 +137,32 @@ def test_the_whole_years_figure_and_the_clause_after_a_semicolon_through_a_real_
         first = answer.citations[0]
         assert figure in first.quote and (not other or other not in first.quote), (question, first.quote)
         assert kb.document(first.source).text[first.start:first.end] == first.quote
+
+
+REPORT = ("新华社石家庄9月23日电（记者杨帆、齐雷杰）23日，“唐山烧烤店打人案”在河北省廊坊市广阳区人民法院一审公开宣判，"
+          "主犯陈继志被判有期徒刑24年，并处罚金人民币32万元。")
+OUTLET_A = "法治日报转载新华社消息。\n" + REPORT + "\n本报将持续关注案件进展。"
+# the same report, a space apart
+OUTLET_B = "本网综合消息：\n" + REPORT.replace("电（", "电 （") + "\n（责任编辑：王敏）"
+OTHERS = ("法院动态\n二审宣判。河北省廊坊市中级人民法院驳回上诉，"
+          "维持“唐山烧烤店打人案”主犯陈继志有期徒刑24年的一审判决，其余27名被告人分别被判处十一年至六个月不等的有期徒刑。")
+
+
+def test_a_report_carried_by_two_outlets_is_quoted_once_and_the_next_passage_takes_its_place(tmp_path, embeddings):
+    """Through Chroma, BM25 and the embedding model: two outlets carry one report word for word (spaces aside).
+    With room for two quotes, the report is quoted once and the second place goes to the other article."""
+    from rag.chain import ask
+    from rag.evidence import select_evidence
+    from rag.retrieval import search
+    from rag.text import normalize
+
+    kb = knowledge_base_of(tmp_path, embeddings, {"a.txt": OUTLET_A, "b.txt": OUTLET_B, "others.txt": OTHERS})
+    question = "唐山烧烤店打人案件主犯被判多少年？"
+    picked = select_evidence(kb, question, search(kb, question), 2)
+    quotes = [e.citation for e in picked]
+    assert len({normalize(c.quote) for c in quotes}) == len(quotes) == 2, [c.quote for c in quotes]
+    assert sorted(c.source for c in quotes)[1:] == ["others.txt"], [(c.source, c.quote) for c in quotes]
+    answer = ask(kb, question, llm="none")
+    shown = [normalize(c.quote) for c in answer.citations]
+    assert len(shown) == len(set(shown)) and sum("陈继志被判有期徒刑24年" in q for q in shown) == 1, answer.text
+    assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in answer.citations)
