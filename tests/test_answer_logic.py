@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage
+from pydantic import Field
 
 from rag.chain import ask, ask_stream, generation_slots
 from rag.citations import FLAG, NAME_FLAG, NUMBER_FLAG, mark_numbers, parse_answer, verify_quotes
@@ -772,3 +773,29 @@ def test_a_refusal_is_overridden_by_the_asked_terms_each_weighed_once_and_not_th
     assert jobs_answer.fallback == "refused_against_evidence" and "1269万人" in jobs_answer.text
     assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in jobs_answer.citations)
     assert ask(kb, cup_asked, chat_model=refuses, llm="local").refused
+
+
+class _PromptRecorder(FakeListChatModel):
+    """Answers like ``FakeListChatModel`` and keeps the messages each call was given."""
+
+    prompts: list[str] = Field(default_factory=list)
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        self.prompts.append("\n".join(str(m.content) for m in messages))
+        return super()._stream(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+
+def test_an_articles_own_footnote_marks_are_not_shown_to_the_model_as_evidence_numbers(tmp_path, embeddings):
+    """Through Chroma, BM25 and the embedding model: a web encyclopedia's "…举行[1]。…会面[4]。" reaches the model
+    without its "[1]" and "[4]" (which read as our evidence numbers), while the quote the user sees and the
+    citation keep the article's words verbatim at their offsets."""
+    summit = ("2022年二十国集团峇里岛峰会\n\n2022年二十国集团峇里岛峰会是二十国集团第十七次峰会，"
+              "于2022年11月15日至16日在印度尼西亚巴厘省努沙杜瓦举行[1]。峰会期间，中美两国元首进行了九年来的首次会面[4]。")
+    kb = knowledge_base_of(tmp_path, embeddings, {"summit.txt": summit})
+    model = _PromptRecorder(responses=["印度尼西亚巴厘省努沙杜瓦[1]"])
+    answer = ask(kb, "2022年G20峰会在哪里举行？", chat_model=model, llm="local")
+    (prompt,) = model.prompts
+    assert "努沙杜瓦举行。" in prompt and "[4]" not in prompt, prompt
+    quoted = next(c for c in answer.citations if "努沙杜瓦" in c.quote)
+    assert "举行[1]。" in quoted.quote and kb.document(quoted.source).text[quoted.start:quoted.end] == quoted.quote
+    assert answer.answered_by == "model" and answer.text.startswith("印度尼西亚巴厘省努沙杜瓦"), answer.text
