@@ -80,6 +80,29 @@ def test_wrong_password_is_refused(browser, app_url):
     context.close()
 
 
+def test_the_api_of_a_local_app_without_keys_answers_the_openai_client_whatever_key_it_sends(app_url):
+    """The app as the README's first command starts it: on 127.0.0.1, no RAG_API_KEYS. The openai package must
+    send an api_key; the README's example passes "…". It gets an answer whose references are the article text at
+    their offsets; uploading still needs keys configured on the server."""
+    import httpx
+    from openai import OpenAI
+
+    from rag.knowledge import KnowledgeBase
+
+    url, data = app_url
+    client = OpenAI(base_url=f"{url.rstrip('/')}/v1", api_key="any-key-the-user-typed", timeout=120)
+    reply = client.chat.completions.create(model="dangjian-evidence",
+                                           messages=[{"role": "user", "content": "乐山市选派了多少名党建指导员？"}])
+    message = reply.choices[0].message
+    kb = KnowledgeBase(make_settings(data))
+    refs = message.model_extra["references"]
+    assert "807" in message.content and refs, message.content
+    assert all(kb.document(r["source"]).text[r["start"]:r["end"]] == r["quote"] for r in refs)
+    upload = httpx.post(f"{url.rstrip('/')}/api/documents", headers={"Authorization": "Bearer anything"},
+                        files={"file": ("a.txt", "党建".encode())}, timeout=60)
+    assert upload.status_code == 401 and upload.json()["error"]["code"] == "keys_not_configured"
+
+
 def test_answer_with_evidence_and_clickable_citation(page):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     turn = ask(page, "其他地方是怎么选派党建指导员的？")

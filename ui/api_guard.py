@@ -3,7 +3,8 @@
 * Keys come from ``RAG_API_KEYS`` (comma-separated) and are sent as ``Authorization:
   Bearer <key>``. They are required for every API route when the server listens on
   anything but localhost, and for uploading or deleting documents always. Keys are
-  compared in constant time and never logged or echoed.
+  compared in constant time and never logged or echoed. On localhost with no keys set,
+  a key a client sends anyway is not checked (the openai client always sends one).
 * Rate limit: ``RAG_API_RATE_PER_MIN`` requests in any 60 s window per key (per
   client address without a key); beyond it 429 with ``Retry-After``.
 * Sizes: a JSON body over ``RAG_API_MAX_BODY_KB`` and an upload over
@@ -74,7 +75,9 @@ class Guard:
         key = self.key_of(authorization)
         if writes and not self.keys:
             raise ApiError(401, "上传和删除文档需要 API 密钥：请在服务端设置 RAG_API_KEYS", "keys_not_configured")
-        if (writes or self.keys_required or authorization) and key is None:
+        # with no keys configured (only on localhost), the key a client must send anyway (the openai package's
+        # api_key, Dify's) is not checked: it cannot be wrong, as there is none to match
+        if (writes or self.keys_required or (authorization and self.keys)) and key is None:
             raise ApiError(401, "缺少或错误的 API 密钥：请在请求头中提供 Authorization: Bearer <密钥>",
                            "invalid_api_key")
         self._check_size(headers, writes)
