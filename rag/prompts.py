@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from rag.citations import without_marks
 from rag.compose import place_of
 from rag.types import Citation
 
@@ -27,7 +28,6 @@ CASES_HUMAN_PROMPT = (
     "资料：\n{context}\n\n问题：{question}\n请按地方逐条回答：每个地方一行，只写一句话："
     "用资料原话写出该地的具体做法和数字，不超过40字，行末标注出处编号，如[1]。"
 )
-_FOOTNOTE = re.compile(r"\[\d{1,3}\]")  # an article's own "[4]": not one of our evidence numbers
 _RELATIVE_PLACES = re.compile(r"其他地方|别的地方|其他地区|其它地方|其它地区|外地")
 
 
@@ -36,10 +36,10 @@ def evidence_block(evidence: Sequence[Citation]) -> str:
 
     Titles are left out: they are long (prompt reading dominates latency) and
     small models copied "(place｜title)" headers into their answers. An article's own footnote
-    marks ("…首次会面[4]", from web encyclopedias) are left out of its quote too: they look like
-    the evidence numbers the model cites by.
+    marks ("…首次会面[4]", "【4】", from web encyclopedias) are left out of its quote too: they look like
+    the evidence numbers the model cites by, so every shape ``rag.citations`` reads as a mark is taken out.
     """
-    return "\n".join(f"[{c.n}] {place_of(c)}：{_FOOTNOTE.sub('', c.quote)}" for c in evidence)
+    return "\n".join(f"[{c.n}] {place_of(c)}：{without_marks(c.quote)}" for c in evidence)
 
 
 def model_question(question: str) -> str:

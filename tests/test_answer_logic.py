@@ -786,16 +786,16 @@ class _PromptRecorder(FakeListChatModel):
 
 
 def test_an_articles_own_footnote_marks_are_not_shown_to_the_model_as_evidence_numbers(tmp_path, embeddings):
-    """Through Chroma, BM25 and the embedding model: a web encyclopedia's "…举行[1]。…会面[4]。" reaches the model
-    without its "[1]" and "[4]" (which read as our evidence numbers), while the quote the user sees and the
-    citation keep the article's words verbatim at their offsets."""
-    summit = ("2022年二十国集团峇里岛峰会\n\n2022年二十国集团峇里岛峰会是二十国集团第十七次峰会，"
-              "于2022年11月15日至16日在印度尼西亚巴厘省努沙杜瓦举行[1]。峰会期间，中美两国元首进行了九年来的首次会面[4]。")
+    """Through Chroma, BM25 and the embedding model: a web encyclopedia's "…峰会【4】，…举行[1]。" reaches the model
+    without its "[1]" and "【4】" (they read as our evidence numbers: any shape our citation parser reads is left
+    out), while the quote the user sees and the citation keep the article's words verbatim at their offsets."""
+    summit = ("2022年二十国集团峇里岛峰会\n\n2022年二十国集团峇里岛峰会是二十国集团第十七次峰会【4】，"
+              "于2022年11月15日至16日在印度尼西亚巴厘省努沙杜瓦举行[1]。峰会期间，中美两国元首进行了九年来的首次会面。")
     kb = knowledge_base_of(tmp_path, embeddings, {"summit.txt": summit})
     model = _PromptRecorder(responses=["印度尼西亚巴厘省努沙杜瓦[1]"])
     answer = ask(kb, "2022年G20峰会在哪里举行？", chat_model=model, llm="local")
     (prompt,) = model.prompts
-    assert "努沙杜瓦举行。" in prompt and "[4]" not in prompt, prompt
+    assert "第十七次峰会，于" in prompt and "努沙杜瓦举行。" in prompt and "4】" not in prompt, prompt
     quoted = next(c for c in answer.citations if "努沙杜瓦" in c.quote)
     assert "举行[1]。" in quoted.quote and kb.document(quoted.source).text[quoted.start:quoted.end] == quoted.quote
     assert answer.answered_by == "model" and answer.text.startswith("印度尼西亚巴厘省努沙杜瓦"), answer.text
