@@ -7,8 +7,10 @@ This process starts the same llama.cpp server `local` uses (xllamacpp, 127.0.0.1
 a random key) and runs `rag eval … --llm openai:<model>` in a child process with
 RAG_OPENAI_BASE_URL and RAG_OPENAI_API_KEY pointing at it: the answers go through the OpenAI
 wire format and the `openai:` provider (LangChain ChatOpenAI), as they would with DeepSeek or
-vLLM. With the same weights, its scores should match `--llm local`; a difference is a bug in one
-of the two paths. Not a speed comparison of endpoints.
+vLLM. The server takes llama.cpp's grammar, so RAG_OPENAI_GRAMMAR_FIELD is "grammar" unless set
+(set it empty to measure an endpoint without grammars). With the same weights, its scores should
+match `--llm local`; a difference is a bug in one of the two paths. Not a speed comparison of
+endpoints.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ def main() -> int:
     settings = Settings()
     name = CHAT_MODEL_ALIASES.get(args.model, args.model)
     server = local_server(resolve_chat_model(name, settings.models_dir), settings.llm_threads, settings.llm_context)
-    env = {**os.environ, "RAG_OPENAI_BASE_URL": server.base_url, "RAG_OPENAI_API_KEY": server.api_key}
+    env = {**os.environ, "RAG_OPENAI_BASE_URL": server.base_url, "RAG_OPENAI_API_KEY": server.api_key,
+           "RAG_OPENAI_GRAMMAR_FIELD": os.environ.get("RAG_OPENAI_GRAMMAR_FIELD", "grammar")}
     rag = str(Path(sys.executable).parent / "rag")
     print(f"llama.cpp server at {server.base_url} standing in for an OpenAI-compatible endpoint ({name})")
     return subprocess.run([rag, "eval", *eval_args, "--llm", f"openai:{name}"], env=env, check=False).returncode

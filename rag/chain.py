@@ -31,9 +31,10 @@ A one-thing question shows the model only its best ``model_evidence_k`` passages
 user still sees all of them. A list of people the model cut short ("…的主演是谁") is followed
 by the shown quotes that state the answer and name others (``rag.list_answer``). A
 cross-case question whose evidence spans two or more articles is answered one line per
-article (``rag.case_lines``; for the local llama.cpp server a grammar forces each line's
-place and marks). Which passages, question and prompt
-each model call gets is ``rag.model_calls``; the prompt texts are ``rag.prompts``.
+article (``rag.case_lines``; for the local llama.cpp server, or an ``openai:`` endpoint that takes a
+GBNF grammar in ``RAG_OPENAI_GRAMMAR_FIELD``, a grammar forces each line's place and marks).
+Which passages, question and prompt each model call gets is ``rag.model_calls``; the prompt texts
+are ``rag.prompts``.
 
 Timings (``Answer.timings_ms``, milliseconds) belong to the call: the stages
 ``load`` (embedding model, Chroma, BM25, only when not yet open), ``rewrite``,
@@ -59,7 +60,7 @@ from rag.config import Settings
 from rag.evidence import Evidence, select_evidence, states_answer
 from rag.knowledge import KnowledgeBase
 from rag.list_answer import more_names
-from rag.llm import LlmChoice, make_chat_model, parse_llm
+from rag.llm import LlmChoice, grammar_field, make_chat_model, parse_llm
 from rag.model_calls import ModelCall, call_chain, model_calls
 from rag.part_answer import PartSplit, complete_parts, join_part_answers, split_evidence
 from rag.part_clauses import attribute_questions
@@ -155,13 +156,13 @@ def ask_stream(
             yield _final(kb, _evidence_answer(base, busy, split, "busy"), timer)
             return
     try:
-        yield from _generate(kb, chat_model, base, picked, timer, split, grammar=choice.kind == "local")
+        yield from _generate(kb, chat_model, base, picked, timer, split, grammar_field(choice, settings))
     finally:
         slots.release()
 
 
 def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evidence],
-              timer: Timer, split: PartSplit | None = None, grammar: bool = False) -> Iterator[Event]:
+              timer: Timer, split: PartSplit | None = None, grammar_key: str = "") -> Iterator[Event]:
     settings = kb.settings
     calls = model_calls(base, split, settings.model_evidence_k)
     texts: list[str] = []
@@ -172,7 +173,8 @@ def _generate(kb: KnowledgeBase, chat_model: Any, base: Answer, picked: list[Evi
             if texts:
                 yield Event("token", token="\n")  # the next part's answer on its own line
             tokens: list[str] = []
-            for token in call_chain(chat_model, call, grammar).stream(generation_inputs(call.quotes, call.question)):
+            chain = call_chain(chat_model, call, grammar_key)
+            for token in chain.stream(generation_inputs(call.quotes, call.question)):
                 if first:  # the first token of any part (a first part may come back empty)
                     timer.mark("first_token")
                     first = False

@@ -169,6 +169,12 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr = Field(
         default=SecretStr(""), description="API key for the OpenAI-compatible endpoint."
     )
+    openai_grammar_field: str = Field(
+        default="", pattern=r"^(?:[A-Za-z_][A-Za-z0-9_]*)?$",
+        description="Request-body field in which the 'openai:<model>' endpoint takes a llama.cpp GBNF grammar "
+        "('grammar' for a llama.cpp server): cross-case answers are then bound to one line per article, as "
+        "with 'local'. Empty (the default): that endpoint gets the by-place prompt without a grammar.",
+    )
     openai_model: str = Field(
         default="",
         description="Model name offered as the UI's 'configured endpoint' mode (taken from RAG_LLM "

@@ -5,7 +5,8 @@
   local users cannot use it); LangChain's ``ChatOpenAI`` talks to it. One
   server per (model file, threads, context) is started lazily and kept.
 * ``openai:<model>`` is any OpenAI-compatible endpoint (DeepSeek, DashScope,
-  vLLM, Ollama, Xinference…) at ``RAG_OPENAI_BASE_URL`` with ``RAG_OPENAI_API_KEY``.
+  vLLM, Ollama, Xinference…) at ``RAG_OPENAI_BASE_URL`` with ``RAG_OPENAI_API_KEY``; one that
+  takes a GBNF grammar (a llama.cpp server) names its field in ``RAG_OPENAI_GRAMMAR_FIELD``.
 * ``none`` has no model: the answer is composed from the evidence.
 
 Deliberately not here: prompts, parsing, fallbacks (``rag.chain``).
@@ -23,7 +24,7 @@ from rag.llama_server import local_server
 from rag.models import CHAT_MODEL_ALIASES, resolve_chat_model
 from rag.types import ProviderKind
 
-__all__ = ["LlmChoice", "local_server", "make_chat_model", "parse_llm"]
+__all__ = ["LlmChoice", "grammar_field", "local_server", "make_chat_model", "parse_llm"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,12 @@ def make_chat_model(choice: LlmChoice, settings: Settings) -> Any:
         return _chat_openai(choice.model, server.base_url, server.api_key, settings)
     key = settings.openai_api_key.get_secret_value() or "not-needed"
     return _chat_openai(choice.model, settings.openai_base_url, key, settings)
+
+
+def grammar_field(choice: LlmChoice, settings: Settings) -> str:
+    """The request-body field in which ``choice``'s server takes a GBNF grammar: llama.cpp's "grammar" for
+    ``local``, ``RAG_OPENAI_GRAMMAR_FIELD`` for ``openai:`` (empty: the endpoint takes none)."""
+    return "grammar" if choice.kind == "local" else settings.openai_grammar_field if choice.kind == "openai" else ""
 
 
 @lru_cache(maxsize=8)

@@ -7,7 +7,7 @@ quoting its answer), those that speak of no other part first (the 1.5B answered 
 part of "布林肯和耶伦访华时间" from a first passage about 耶伦's visit). A cross-case question
 gets all its passages, and when it asks what places did (``rag.case_lines.asks_for_cases``)
 and they come from two or more articles, the by-place prompt, grammar-bound for the local
-llama.cpp server.
+llama.cpp server (and for an ``openai:`` endpoint that takes a GBNF grammar, ``RAG_OPENAI_GRAMMAR_FIELD``).
 
 Deliberately not here: streaming the calls and reading their answers (``rag.chain``), the
 prompt texts (``rag.prompts``).
@@ -57,9 +57,10 @@ def model_calls(base: Answer, split: PartSplit | None, top: int) -> list[ModelCa
     return calls
 
 
-def call_chain(chat_model: Any, call: ModelCall, grammar: bool) -> Any:
-    """The LangChain chain for ``call``: the one-thing prompt, or one line per place (bound to its grammar)."""
+def call_chain(chat_model: Any, call: ModelCall, grammar_field: str) -> Any:
+    """The LangChain chain for ``call``: the one-thing prompt, or one line per place, its grammar sent in the
+    request-body field ``grammar_field`` ("grammar" for llama.cpp; empty: no grammar)."""
     if not call.by_case:
         return generation_chain(chat_model)
-    model = chat_model.bind(extra_body={"grammar": case_grammar(call.quotes)}) if grammar else chat_model
+    model = chat_model.bind(extra_body={grammar_field: case_grammar(call.quotes)}) if grammar_field else chat_model
     return generation_chain(model, CASES_HUMAN_PROMPT)

@@ -13,6 +13,7 @@ from rag.chain import ask
 from rag.citations import parse_answer
 from rag.compose import article_groups
 from rag.types import Citation
+from tests.conftest import make_settings
 
 
 def _quote(n: int, source: str, place: str) -> Citation:
@@ -69,19 +70,23 @@ class _Recording(GenericFakeChatModel):
 
 
 def test_a_cross_case_question_asks_one_line_per_article_and_binds_the_grammar_for_llama_cpp(sample_kb):
+    """The grammar goes to the local llama.cpp server in its "grammar" field, and to an ``openai:`` endpoint only in
+    the field ``RAG_OPENAI_GRAMMAR_FIELD`` names (none by default: DeepSeek or OpenAI itself would reject it)."""
     question = "各地是怎样选派党建指导员的？"
     shown = ask(sample_kb, question, llm="none").evidence
     groups = article_groups(shown)
     assert len(groups) >= 3
     reply = "\n".join(f"- 地方：选派党建指导员[{group[0].n}]" for group in groups)
-    for llm, bound in (("local:0.5b", True), ("openai:some-model", False)):
+    for llm, field, configured in (("local:0.5b", "grammar", ""), ("openai:some-model", "", ""),
+                                   ("openai:some-model", "grammar", "grammar"),
+                                   ("openai:some-model", "guided_grammar", "guided_grammar")):
+        settings = make_settings(sample_kb.settings.data_dir, openai_grammar_field=configured)
+        kb = type(sample_kb)(settings, embeddings=sample_kb.embeddings)
         model = _Recording(messages=iter([AIMessage(reply)]))
-        answer = ask(sample_kb, question, llm=llm, chat_model=model)
+        answer = ask(kb, question, llm=llm, chat_model=model)
         (prompt, options), = model.calls
         assert "请按地方逐条回答" in prompt
-        assert ("grammar" in options.get("extra_body", {})) is bound, llm
-        if bound:
-            assert options["extra_body"]["grammar"] == case_grammar(answer.evidence)
+        assert options.get("extra_body", {}) == ({field: case_grammar(answer.evidence)} if field else {}), (llm, field)
         assert answer.answered_by == "model"
         assert {c.source for c in answer.citations} == {group[0].source for group in groups}
 

@@ -98,6 +98,26 @@ def test_openai_provider_against_a_real_local_endpoint(sample_kb, endpoint, tmp_
     _check_citations(kb, answer)
 
 
+def test_a_cross_case_answer_through_an_openai_endpoint_that_takes_grammars_has_one_line_per_article(sample_kb,
+                                                                                                     endpoint):
+    """With ``RAG_OPENAI_GRAMMAR_FIELD=grammar`` the ``openai:`` provider sends the by-place grammar to a real
+    llama.cpp server as ``local`` does: every article of the evidence gets its line, headed by its place and citing it.
+    """
+    settings = make_settings(sample_kb.settings.data_dir, openai_base_url=endpoint.base_url,
+                             openai_api_key=endpoint.api_key, openai_grammar_field="grammar")
+    kb = type(sample_kb)(settings, embeddings=sample_kb.embeddings)
+    answer = ask(kb, "各地是怎样选派党建指导员的？", llm="openai:qwen-0.5b")
+    assert (answer.llm, answer.answered_by, answer.fallback) == ("openai:qwen-0.5b", "model", ""), answer.notice
+    _check_citations(kb, answer)
+    groups = article_groups(answer.evidence)
+    lines = answer.text.splitlines()
+    assert len(groups) >= 3 and len(lines) == len(groups), answer.text
+    for line, group in zip(lines, groups, strict=True):
+        assert line.startswith(f"- {place_of(group[0])}："), line
+        assert any(f"[{c.n}]" in line for c in group), line
+    assert {c.source for c in answer.citations} == {c.source for c in answer.evidence}
+
+
 def test_openai_provider_down_falls_back_to_evidence(sample_kb):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
