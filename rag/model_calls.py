@@ -57,10 +57,10 @@ def model_calls(base: Answer, split: PartSplit | None, top: int) -> list[ModelCa
     return calls
 
 
-def call_chain(chat_model: Any, call: ModelCall, grammar_field: str) -> Any:
+def call_chain(chat_model: Any, call: ModelCall, grammar_key: str) -> Any:
     """The LangChain chain for ``call``: the one-thing prompt, or one line per place, its grammar sent in the
-    request-body field ``grammar_field`` ("grammar" for llama.cpp; empty: no grammar)."""
+    request-body field ``grammar_key`` ("grammar" for llama.cpp; empty: no grammar; ``rag.llm.grammar_field``)."""
     if not call.by_case:
         return generation_chain(chat_model)
-    model = chat_model.bind(extra_body={grammar_field: case_grammar(call.quotes)}) if grammar_field else chat_model
+    model = chat_model.bind(extra_body={grammar_key: case_grammar(call.quotes)}) if grammar_key else chat_model
     return generation_chain(model, CASES_HUMAN_PROMPT)
