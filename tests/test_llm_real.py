@@ -108,14 +108,7 @@ def test_a_cross_case_answer_through_an_openai_endpoint_that_takes_grammars_has_
     kb = type(sample_kb)(settings, embeddings=sample_kb.embeddings)
     answer = ask(kb, "各地是怎样选派党建指导员的？", llm="openai:qwen-0.5b")
     assert (answer.llm, answer.answered_by, answer.fallback) == ("openai:qwen-0.5b", "model", ""), answer.notice
-    _check_citations(kb, answer)
-    groups = article_groups(answer.evidence)
-    lines = answer.text.splitlines()
-    assert len(groups) >= 3 and len(lines) == len(groups), answer.text
-    for line, group in zip(lines, groups, strict=True):
-        assert line.startswith(f"- {place_of(group[0])}："), line
-        assert any(f"[{c.n}]" in line for c in group), line
-    assert {c.source for c in answer.citations} == {c.source for c in answer.evidence}
+    _check_one_line_per_article(kb, answer)
 
 
 def test_openai_provider_down_falls_back_to_evidence(sample_kb):
@@ -269,12 +262,17 @@ def test_a_cross_case_answer_has_one_line_per_article_headed_by_its_place_and_ci
     """The grammar reaches the real llama.cpp server: no article of the evidence is left out of the answer."""
     answer = ask(sample_kb, "各地是怎样选派党建指导员的？", llm="local:0.5b")
     assert (answer.answered_by, answer.fallback) == ("model", ""), answer.notice
-    _check_citations(sample_kb, answer)
+    _check_one_line_per_article(sample_kb, answer)
+
+
+def _check_one_line_per_article(kb, answer):
+    """Every article of the evidence has its line, headed by its place and citing it; quotes verbatim."""
+    _check_citations(kb, answer)
     groups = article_groups(answer.evidence)
     lines = answer.text.splitlines()
     assert len(groups) >= 3 and len(lines) == len(groups), answer.text
     for line, group in zip(lines, groups, strict=True):
-        assert line.startswith(f"- {place_of(group[0])}：")
+        assert line.startswith(f"- {place_of(group[0])}："), line
         assert any(f"[{c.n}]" in line for c in group), line
     assert {c.source for c in answer.citations} == {c.source for c in answer.evidence}
 
