@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rag.config import Settings  # noqa: E402
-from rag.llm import local_server  # noqa: E402
+from rag.llm import settings_server  # noqa: E402
 from rag.models import CHAT_MODEL_ALIASES, resolve_chat_model  # noqa: E402
 
 
@@ -37,7 +37,7 @@ def main() -> int:
     eval_args = [a for a in args.eval_args if a != "--"]
     settings = Settings()
     name = CHAT_MODEL_ALIASES.get(args.model, args.model)
-    server = local_server(resolve_chat_model(name, settings.models_dir), settings.llm_threads, settings.llm_context)
+    server = settings_server(resolve_chat_model(name, settings.models_dir), settings)
     env = {**os.environ, "RAG_OPENAI_BASE_URL": server.base_url, "RAG_OPENAI_API_KEY": server.api_key,
            "RAG_OPENAI_GRAMMAR_FIELD": os.environ.get("RAG_OPENAI_GRAMMAR_FIELD", "grammar")}
     rag = str(Path(sys.executable).parent / "rag")

@@ -159,6 +159,11 @@ class Settings(BaseSettings):
     )
     llm_context: int = Field(default=4096, ge=512, description="Context window of the local model.")
     llm_max_tokens: int = Field(default=400, ge=16, description="Most tokens generated per answer.")
+    llm_lookup_ngram: int = Field(
+        default=4, ge=0, le=32,
+        description="Prompt-lookup speculative decoding (local model): n-gram size matched in the prompt (0: off).",
+    )
+    llm_lookup_draft: int = Field(default=8, ge=1, le=64, description="Most tokens drafted per prompt-lookup match.")
     llm_timeout_s: float = Field(
         default=180.0, gt=0, description="Give up on a generation after this many seconds."
     )

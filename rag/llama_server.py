@@ -13,6 +13,12 @@ finished answer took 6.0 s in-process and 5.4 s from this child (decoding 2.7 ->
 ``bench/README.md``, fifth round).
 A child also keeps a llama.cpp crash from taking the chat down with it.
 
+Prompt-lookup speculative decoding (llama.cpp's ``ngram-simple``, ``lookup=(n, m)``): when the last
+``n`` tokens also stand earlier in the prompt or answer, the ``m`` tokens that followed them there are
+drafted and checked in one batch. Our answers copy their quotes, so most drafts are accepted; a
+by-place answer of four lines finished about a quarter sooner (``bench/README.md``, twenty-eighth round).
+Greedy decoding keeps the model's choice, though a batch's rounding can flip a near tie.
+
 Deliberately not here: which model or provider to use (``rag.llm``), prompts.
 """
 
@@ -41,12 +47,12 @@ _START_TIMEOUT_S = 120.0
 class LocalLlamaServer:
     """A llama.cpp server in a child process, bound to 127.0.0.1 with a private key."""
 
-    def __init__(self, model_path: Path, threads: int, context: int) -> None:
+    def __init__(self, model_path: Path, threads: int, context: int, lookup: tuple[int, int] = (0, 0)) -> None:
         self.model_path = model_path
         self.api_key = secrets.token_hex(16)
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child; closed in close()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "rag.llama_server", str(model_path), str(threads), str(context)],
+            [sys.executable, "-m", "rag.llama_server", str(model_path), str(threads), str(context), *map(str, lookup)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
             env={**os.environ, _KEY_ENV: self.api_key},
         )
@@ -112,23 +118,24 @@ class LocalLlamaServer:
         self._log.close()
 
 
-_servers: dict[tuple[str, int, int], LocalLlamaServer] = {}
+_servers: dict[tuple[str, int, int, tuple[int, int]], LocalLlamaServer] = {}
 _servers_lock = threading.Lock()
 
 
-def local_server(model_path: Path, threads: int, context: int) -> LocalLlamaServer:
-    """The shared server for this model file, thread count and context; started on first use, restarted if it died."""
-    key = (str(model_path), threads, context)
+def local_server(model_path: Path, threads: int, context: int, lookup: tuple[int, int] = (0, 0)) -> LocalLlamaServer:
+    """The shared server for this model file, thread count, context and prompt lookup (n-gram size, most drafted
+    tokens; 0: off); started on first use, restarted if it died."""
+    key = (str(model_path), threads, context, lookup)
     with _servers_lock:
         server = _servers.get(key)
         if server is None or server.process.poll() is not None:
             if server is not None:
                 server.close()
-            server = _servers[key] = LocalLlamaServer(model_path, threads, context)
+            server = _servers[key] = LocalLlamaServer(model_path, threads, context, lookup)
         return server
 
 
-def _serve(model_path: str, threads: int, context: int) -> None:
+def _serve(model_path: str, threads: int, context: int, lookup_ngram: int, lookup_draft: int) -> None:
     """The child's side: start the server, announce its address, serve until stdin closes."""
     import xllamacpp
 
@@ -143,6 +150,11 @@ def _serve(model_path: str, threads: int, context: int) -> None:
     params.cache_prompt = True  # reuse the KV cache of the shared system-prompt prefix
     params.verbosity = -1
     params.api_keys = [os.environ[_KEY_ENV]]
+    if lookup_ngram > 0:
+        params.speculative.types = [xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
+        params.speculative.ngram_simple.size_n = lookup_ngram
+        params.speculative.ngram_simple.size_m = lookup_draft
+        params.speculative.draft.n_max = lookup_draft
     server = xllamacpp.Server(params)
     print(json.dumps({"address": server.listening_address}), flush=True)
     sys.stdin.read()  # returns at EOF: the parent closed it or is gone
@@ -150,4 +162,4 @@ def _serve(model_path: str, threads: int, context: int) -> None:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    _serve(sys.argv[1], *map(int, sys.argv[2:6]))

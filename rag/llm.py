@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
@@ -24,7 +25,7 @@ from rag.llama_server import local_server
 from rag.models import CHAT_MODEL_ALIASES, resolve_chat_model
 from rag.types import ProviderKind
 
-__all__ = ["LlmChoice", "grammar_field", "local_server", "make_chat_model", "parse_llm"]
+__all__ = ["LlmChoice", "grammar_field", "local_server", "make_chat_model", "parse_llm", "settings_server"]
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,16 @@ def make_chat_model(choice: LlmChoice, settings: Settings) -> Any:
         return None
     if choice.kind == "local":
         path = resolve_chat_model(choice.model, settings.models_dir)
-        server = local_server(path, settings.llm_threads, settings.llm_context)
+        server = settings_server(path, settings)
         return _chat_openai(choice.model, server.base_url, server.api_key, settings)
     key = settings.openai_api_key.get_secret_value() or "not-needed"
     return _chat_openai(choice.model, settings.openai_base_url, key, settings)
+
+
+def settings_server(path: Path, settings: Settings) -> Any:
+    """The shared local llama.cpp server for the GGUF at ``path`` as ``settings`` configure it."""
+    return local_server(path, settings.llm_threads, settings.llm_context,
+                        (settings.llm_lookup_ngram, settings.llm_lookup_draft))
 
 
 def grammar_field(choice: LlmChoice, settings: Settings) -> str:

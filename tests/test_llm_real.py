@@ -14,7 +14,7 @@ import pytest
 
 from rag.chain import ask, ask_stream
 from rag.compose import article_groups, place_of
-from rag.llm import local_server
+from rag.llm import local_server, settings_server
 from rag.models import QWEN_05B, provision_parts
 from rag.support import strip_support
 from rag.types import Turn
@@ -31,9 +31,8 @@ def small_model(sample_kb):
 
 @pytest.fixture(scope="module")
 def endpoint(small_model, sample_kb):
-    """A real OpenAI-compatible server on 127.0.0.1 serving the 0.5B model."""
-    s = sample_kb.settings
-    return local_server(small_model, s.llm_threads, s.llm_context)
+    """A real OpenAI-compatible server on 127.0.0.1 serving the 0.5B model, as `local:0.5b` gets it."""
+    return settings_server(small_model, sample_kb.settings)
 
 
 def _check_citations(kb, answer):
@@ -290,6 +289,36 @@ def test_the_local_server_renders_prompts_with_the_gguf_chat_template(endpoint):
     rendered = httpx.post(f"{root}/apply-template", json={"messages": messages}, headers=headers, timeout=30).json()
     assert rendered["prompt"] == ("<|im_start|>system\n只根据资料回答。<|im_end|>\n"
                                   "<|im_start|>user\n问题<|im_end|>\n<|im_start|>assistant\n")
+
+
+def _copy(server, text: str) -> tuple[str, dict]:
+    """The server's reply to "copy this sentence", and llama.cpp's timings of it."""
+    import httpx
+
+    body = {"messages": [{"role": "user", "content": f"原样抄写下面这句话，不要改动，也不要加别的话：\n{text}"}],
+            "temperature": 0, "max_tokens": 160}
+    reply = httpx.post(f"{server.base_url}/chat/completions", json=body, timeout=120,
+                       headers={"Authorization": f"Bearer {server.api_key}"}).json()
+    return reply["choices"][0]["message"]["content"], reply["timings"]
+
+
+def test_the_local_server_drafts_from_the_prompt_what_an_answer_copies_and_says_the_same(
+        sample_kb, small_model, endpoint):
+    """Prompt lookup (RAG_LLM_LOOKUP_NGRAM, on by default): tokens that repeat the prompt are drafted from it and
+    checked in one batch. A server without it drafts nothing; the copied text is the same either way."""
+    settings = sample_kb.settings
+    assert settings.llm_lookup_ngram > 0 and settings.llm_lookup_draft > 1
+    sentence = next(c.quote for c in ask(sample_kb, "乐山市选派了多少名党建指导员？", llm="none").evidence
+                    if c.source == LESHAN)
+    text, timings = _copy(endpoint, sentence)
+    assert timings["draft_n_accepted"] >= timings["predicted_n"] / 3, timings  # most of a copy comes drafted
+    plain = local_server(small_model, settings.llm_threads, settings.llm_context)  # lookup off
+    try:
+        plain_text, plain_timings = _copy(plain, sentence)
+    finally:
+        plain.close()
+    assert not plain_timings.get("draft_n"), plain_timings
+    assert plain_text == text and sentence[:20] in text
 
 
 def _maps(pid: int) -> str:
