@@ -28,7 +28,7 @@ from eval.metrics import contains_key_facts
 from rag.chain import ask
 from rag.config import Settings
 from rag.knowledge import KnowledgeBase
-from rag.llm import local_server, parse_llm
+from rag.llm import parse_llm, settings_server
 from rag.models import resolve_chat_model
 from rag.prompts import generation_inputs, generation_prompt
 from rag.types import Answer
@@ -51,7 +51,7 @@ def prompt_tokens(kb: KnowledgeBase, llm: str, answer: Answer) -> int | None:
     if choice.kind != "local" or "first_token" not in answer.timings_ms:
         return None
     s = kb.settings
-    server = local_server(resolve_chat_model(choice.model, s.models_dir), s.llm_threads, s.llm_context)
+    server = settings_server(resolve_chat_model(choice.model, s.models_dir), s)  # the chain's own server
     root = server.base_url[: -len("/v1")]
     prompt = generation_prompt().format_messages(**generation_inputs(answer.evidence, answer.standalone_question))
     roles = {"system": "system", "human": "user"}

@@ -46,7 +46,7 @@ from eval.datasets import DatasetError  # noqa: E402
 from eval.metrics import contains_any  # noqa: E402
 from eval.record import ScoredRow  # noqa: E402
 from rag.config import Settings  # noqa: E402
-from rag.llm import local_server  # noqa: E402
+from rag.llm import settings_server  # noqa: E402
 from rag.models import CHAT_MODEL_ALIASES, resolve_chat_model  # noqa: E402
 from rag.prompts import HUMAN_PROMPT, SYSTEM_PROMPT, evidence_block, model_question  # noqa: E402
 from rag.refusal import is_refusal  # noqa: E402
@@ -138,8 +138,8 @@ def main() -> int:
     settings = Settings()
     from openai import OpenAI
 
-    server = local_server(resolve_chat_model(CHAT_MODEL_ALIASES.get(args.model, args.model), settings.models_dir),
-                          settings.llm_threads, settings.llm_context)
+    server = settings_server(resolve_chat_model(CHAT_MODEL_ALIASES.get(args.model, args.model), settings.models_dir),
+                             settings)
     client = OpenAI(base_url=server.base_url, api_key=server.api_key)
     shown = 1 if args.variant.endswith("top1") else settings.model_evidence_k
     call = ({"max_tokens": 1, "logprobs": True, "top_logprobs": 10} if args.refusal_probability
