@@ -21,7 +21,7 @@ from typing import Any
 
 from rag.config import Settings
 from rag.errors import RagError
-from rag.llama_server import local_server
+from rag.llama_server import LocalLlamaServer, local_server
 from rag.models import CHAT_MODEL_ALIASES, resolve_chat_model
 from rag.types import ProviderKind
 
@@ -66,7 +66,7 @@ def make_chat_model(choice: LlmChoice, settings: Settings) -> Any:
     return _chat_openai(choice.model, settings.openai_base_url, key, settings)
 
 
-def settings_server(path: Path, settings: Settings) -> Any:
+def settings_server(path: Path, settings: Settings) -> LocalLlamaServer:
     """The shared local llama.cpp server for the GGUF at ``path`` as ``settings`` configure it."""
     return local_server(path, settings.llm_threads, settings.llm_context,
                         (settings.llm_lookup_ngram, settings.llm_lookup_draft))
