@@ -60,8 +60,9 @@ def main() -> int:
         kind = "cross-case" if is_cross_case(answer.standalone_question or q) else "one-thing"
         for name in models:
             times.setdefault((kind, name), []).append(secs[name])
-        same += texts["off"] == texts["on"]
-        flag = "same" if texts["off"] == texts["on"] else "DIFFERENT"
+        alike = texts["off"] == texts["on"]
+        same += alike
+        flag = "same" if alike else "DIFFERENT"
         print(f"{secs['off']:6.1f} s {secs['on']:6.1f} s  {flag:9}  {kind:10}  {q}")
     print(f"\nsame answer text: {same}/{len(questions)}")
     for kind in ("cross-case", "one-thing"):

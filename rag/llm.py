@@ -3,7 +3,8 @@
 * ``local`` runs a GGUF model with ``xllamacpp``'s llama.cpp server in a child
   process (``rag.llama_server``), on 127.0.0.1 behind a random API key (other
   local users cannot use it); LangChain's ``ChatOpenAI`` talks to it. One
-  server per (model file, threads, context) is started lazily and kept.
+  server per (model file, threads, context, prompt lookup) is started lazily and kept
+  (``settings_server``).
 * ``openai:<model>`` is any OpenAI-compatible endpoint (DeepSeek, DashScope,
   vLLM, Ollama, Xinference…) at ``RAG_OPENAI_BASE_URL`` with ``RAG_OPENAI_API_KEY``; one that
   takes a GBNF grammar (a llama.cpp server) names its field in ``RAG_OPENAI_GRAMMAR_FIELD``.

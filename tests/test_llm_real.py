@@ -311,7 +311,7 @@ def test_the_local_server_drafts_from_the_prompt_what_an_answer_copies_and_says_
     sentence = next(c.quote for c in ask(sample_kb, "乐山市选派了多少名党建指导员？", llm="none").evidence
                     if c.source == LESHAN)
     text, timings = _copy(endpoint, sentence)
-    assert timings["draft_n_accepted"] >= timings["predicted_n"] / 3, timings  # most of a copy comes drafted
+    assert timings["draft_n_accepted"] >= timings["predicted_n"] / 3, timings  # a third or more of a copy comes drafted
     plain = local_server(small_model, settings.llm_threads, settings.llm_context)  # lookup off
     try:
         plain_text, plain_timings = _copy(plain, sentence)
