@@ -1,7 +1,9 @@
 """One Markdown table row per `rag eval` output folder (the issue-15 tables in bench/README.md).
 
 Each row: accuracy, accuracy on the model's own words (without the clauses `rag.support` adds),
-char F1, false refusals, rejection, every-needed-source-cited, median total time of the answered
+char F1, false refusals, rejection, every-needed-source-cited, how often the quotes shown held the answer
+(``answer_in_quotes``) and how many wrong answers had it in view (the model's misses and refusals the quotes
+contradict; the rest are misses of retrieval and quote selection), median total time of the answered
 questions and median first token, how many final texts came from the model / the evidence / a
 refusal, and the fallback reasons counted by `rag eval`.
 
@@ -16,7 +18,8 @@ import sys
 from pathlib import Path
 
 HEADER = ("| set | llm | questions | accuracy | model's own words | char F1 | false refusals | rejection "
-          "| every source cited | median total (answered) | median first token "
+          "| every source cited | answer in quotes | wrong, answer in quotes "
+          "| median total (answered) | median first token "
           "| model / evidence / refusal | fallbacks |")
 
 
@@ -36,6 +39,12 @@ def _own_words(rows: list[dict]) -> str:
         else "—"
 
 
+def _wrong_in_view(rows: list[dict]) -> str:
+    """How many answerable questions were answered wrong (or refused) while the quotes shown held the answer."""
+    scored = [r["metrics"] for r in rows if "answer_in_quotes" in r["metrics"]]
+    return str(sum(m["answer_in_quotes"] and not m["accuracy"] for m in scored)) if scored else "—"
+
+
 def row(folder: Path) -> str:
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     rows = [json.loads(line) for line in (folder / "results.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -47,7 +56,8 @@ def row(folder: Path) -> str:
     cells = [summary["dataset"], summary["llm"], str(overall["questions"]), _mean(overall, "accuracy"),
              _own_words(rows), _mean(overall, "char_f1"), _mean(overall, "false_refusal_rate"),
              _mean(overall, "rejection_rate"),
-             _mean(overall, "cites_every_source"), _median_s(total), _median_s(first),
+             _mean(overall, "cites_every_source"), _mean(overall, "answer_in_quotes"), _wrong_in_view(rows),
+             _median_s(total), _median_s(first),
              f"{paths.get('model', 0)} / {paths.get('evidence', 0)} / {paths.get('refusal', 0)}", fallbacks]
     return "| " + " | ".join(cells) + " |"
 

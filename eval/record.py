@@ -42,6 +42,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("accuracy", "答案正确率", "higher", chart=True),
     Metric("accuracy_own_words", "答案正确率（不计附加的原文）", "higher"),
     Metric("key_facts", "关键事实全部命中", "higher", chart=True),
+    Metric("answer_in_quotes", "原文摘录含答案（可回答题）", "higher"),
     Metric("hit@1", "文档 hit@1", "higher", chart=True),
     Metric("hit@5", "文档 hit@5", "higher", chart=True),
     Metric("mrr@10", "文档 MRR@10", "higher"),

@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,9 @@ def score(item: EvalItem, answer: Answer, ranking: list[str],
     m["false_refusal_rate"] = answer.refused
     text = "" if answer.refused else _MARKS.sub("", answer.text)  # scored without its [n] citation marks
     m["accuracy"] = _correct(item, text)
+    # what was shown held the answer: a wrong answer with this 1 is the model's miss (or a refusal the
+    # quotes contradict), with 0 a miss of retrieval and quote selection ("context recall")
+    m["answer_in_quotes"] = answer_in_quotes(item, [c.quote for c in answer.evidence])
     if answer.answered_by == "model":  # the model's own words, without the clauses and quote lines added to them
         m["accuracy_own_words"] = _correct(item, _MARKS.sub("", own_words(answer.text)))
     m["char_f1"] = char_f1(text, item.references)
@@ -93,6 +96,11 @@ def score(item: EvalItem, answer: Answer, ranking: list[str],
 
 def _correct(item: EvalItem, text: str) -> bool:
     return spec_correct(text, item.spec) if item.spec else contains_any(text, item.references)
+
+
+def answer_in_quotes(item: EvalItem, quotes: Sequence[str]) -> bool:
+    """The quotes shown, read together, hold ``item``'s answer as ``accuracy`` checks an answer text."""
+    return _correct(item, _MARKS.sub("", "\n".join(quotes)))
 
 
 def run_item(kb: KnowledgeBase, item: EvalItem, llm: str | None, k: int | None) -> ScoredRow:

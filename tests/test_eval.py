@@ -275,6 +275,7 @@ def test_cli_eval_of_a_question_file_over_a_docs_folder_scores_every_needed_sour
     row = json.loads((out / "results.jsonl").read_text(encoding="utf-8"))
     assert row["parts"] == ["青松县建成了多少个红色驿站？", "白桦镇建成了多少个红色驿站？"]
     assert row["metrics"]["accuracy"] == 1.0 and row["metrics"]["cites_every_source"] == 1.0
+    assert row["metrics"]["answer_in_quotes"] == 1.0  # each part's quote holds its figure
     missing = rag(tmp_path / "data", "eval", str(questions), "--docs", str(tmp_path / "nope"), "--llm", "none")
     assert missing.returncode != 0 and "文档目录不存在" in missing.stderr
 
@@ -330,3 +331,28 @@ def test_a_model_answer_is_also_scored_on_its_own_words_without_the_added_clause
     by_evidence = score(item, Answer(question="q", text=f"{quote}[1]", citations=(cite,), answered_by="evidence"),
                         ["doc-a"], lambda s: quote)
     assert by_evidence["accuracy"] == 1.0 and "accuracy_own_words" not in by_evidence
+
+
+def test_the_quotes_shown_are_scored_for_holding_the_answer_whatever_the_answer_says():
+    """``answer_in_quotes`` tells a model's miss (the answer was in view) from a miss of retrieval and quote selection:
+    read together, with the articles' own footnote marks ("[46]") taken out as from an answer; a refusal is scored
+    on the related quotes it showed; an unanswerable question is not scored."""
+    from eval.datasets import EvalItem
+    from eval.runner import score
+    from rag.types import Answer, Citation
+
+    def cite(n: int, quote: str) -> Citation:
+        return Citation(n=n, source=f"doc-{n}.txt", title="t", regions=(), quote=quote, start=0, end=len(quote))
+
+    both = (cite(1, "青松县共建成红色驿站316个。"), cite(2, "白桦镇共建成红色驿站[46]45个。"))
+    item = EvalItem(id="m", question="q", references=("316个；45个",), spec=(("316个",), ("45个",)))
+    wrong = score(item, Answer(question="q", text="316个[1]", citations=both[:1], evidence=both,
+                               answered_by="model"), [], lambda s: None)
+    assert wrong["accuracy"] == 0.0 and wrong["answer_in_quotes"] == 1.0
+    refused = score(item, Answer(question="q", text="资料中没有找到", citations=both[:1], refused=True,
+                                 evidence=both[:1]), [],
+                    lambda s: None)
+    assert refused["false_refusal_rate"] == 1.0 and refused["answer_in_quotes"] == 0.0  # 45个 was not shown
+    unanswerable = EvalItem(id="u", question="q", references=(), answerable=False)
+    shown = Answer(question="q", text="x", citations=(), evidence=both)
+    assert "answer_in_quotes" not in score(unanswerable, shown, [], lambda s: None)
