@@ -19,6 +19,11 @@ unanswerable question). Variants:
 first token only), and records ``p_yes`` per passage: a second judge of the model's refusals,
 outside the answer call (run it on the questions the model refused: ``--refused-only``).
 
+With ``--as-chain`` the text is scored as the chain would show it: marks read back and each cited claim given
+its supporting clause (``rag.citations.parse_answer``, ``rag.support.add_support``; not the list and part
+completions after them). Either way a reference written "A；B" (RGB integration) needs every piece, as
+``rag eval`` scores it.
+
 With ``--refusal-probability`` only the first token is asked for, with its top 10
 log-probabilities, and the record holds ``p_refuse``: the probability that the answer starts
 with 资料 (资料中没有找到…), which a threshold could turn into a refusal decision.
@@ -43,13 +48,15 @@ sys.path.insert(0, str(ROOT))
 
 from eval.compare import load_run  # noqa: E402
 from eval.datasets import DatasetError  # noqa: E402
-from eval.metrics import contains_any  # noqa: E402
+from eval.metrics import contains_any, spec_correct  # noqa: E402
 from eval.record import ScoredRow  # noqa: E402
+from rag.citations import parse_answer  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.llm import settings_server  # noqa: E402
 from rag.models import CHAT_MODEL_ALIASES, resolve_chat_model  # noqa: E402
 from rag.prompts import HUMAN_PROMPT, SYSTEM_PROMPT, evidence_block, model_question  # noqa: E402
 from rag.refusal import is_refusal  # noqa: E402
+from rag.support import add_support  # noqa: E402
 from rag.types import Citation  # noqa: E402
 
 ANSWERS = [
@@ -110,6 +117,20 @@ def judge(client: object, quote: Citation, question: str) -> float:
     return round(yes / (yes + no), 3) if yes + no else 0.0
 
 
+def answers(text: str, reference: tuple[str, ...]) -> bool:
+    """``text`` holds the reference: an alias, or every piece of one written "A；B" (RGB integration's answer_spec)."""
+    pieces = [ref for ref in reference if "；" in ref]
+    if pieces:
+        return any(spec_correct(text, [[piece] for piece in ref.split("；")]) for ref in pieces)
+    return contains_any(text, reference)
+
+
+def as_chain(text: str, quotes: list[Citation], question: str) -> str:
+    """The model's text with its marks read back and each cited claim's supporting clause, as the chain shows it."""
+    shown = {c.n: c.quote for c in quotes}
+    return add_support(parse_answer(text, shown, question).text, shown, question)
+
+
 def rows(spec: str) -> list[tuple[str, ScoredRow]]:
     """``NAME=RUN_DIR[:IDS_FILE]``: the run's rows (only the listed ids), each with the set's name."""
     name, _, where = spec.partition("=")
@@ -127,6 +148,7 @@ def main() -> int:
     ap.add_argument("--model", default="1.5b")
     ap.add_argument("--refusal-probability", action="store_true", help="first token only, with p_refuse")
     ap.add_argument("--refused-only", action="store_true", help="only the questions the run's model refused")
+    ap.add_argument("--as-chain", action="store_true", help="score the text with marks and supporting clauses")
     args = ap.parse_args()
     try:
         asked = [row for spec in args.sets for row in rows(spec)]  # before the model loads: a wrong folder fails fast
@@ -164,7 +186,9 @@ def main() -> int:
                                     "p_refuse": round(p_refuse, 4)}, ensure_ascii=False) + "\n")
                 continue
             refused = is_refusal(text)  # as rag.chain reads a model's refusal
-            right = (not refused and contains_any(_MARKS.sub("", text), r.reference)) if r.answerable else refused
+            asked = r.answer.get("standalone_question") or r.question  # what the chain's checks read
+            scored = as_chain(text, quotes, asked) if args.as_chain and not refused else text
+            right = (not refused and answers(_MARKS.sub("", scored), r.reference)) if r.answerable else refused
             record = {"set": name, "id": r.id, "answerable": r.answerable, "refused": refused, "ok": right,
                       "text": text, "seconds": round(time.monotonic() - start, 2)}
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
