@@ -335,7 +335,7 @@ def test_a_model_answer_is_also_scored_on_its_own_words_without_the_added_clause
 
 def test_the_quotes_shown_are_scored_for_holding_the_answer_whatever_the_answer_says():
     """``answer_in_quotes`` tells a model's miss (the answer was in view) from a miss of retrieval and quote selection:
-    read together, with the articles' own footnote marks ("[46]") taken out as from an answer; a refusal is scored
+    read together, with the articles' own footnote marks ("45[46]个") taken out as from an answer; a refusal is scored
     on the related quotes it showed; an unanswerable question is not scored."""
     from eval.datasets import EvalItem
     from eval.runner import score
@@ -344,7 +344,7 @@ def test_the_quotes_shown_are_scored_for_holding_the_answer_whatever_the_answer_
     def cite(n: int, quote: str) -> Citation:
         return Citation(n=n, source=f"doc-{n}.txt", title="t", regions=(), quote=quote, start=0, end=len(quote))
 
-    both = (cite(1, "青松县共建成红色驿站316个。"), cite(2, "白桦镇共建成红色驿站[46]45个。"))
+    both = (cite(1, "青松县共建成红色驿站316个。"), cite(2, "白桦镇共建成红色驿站45[46]个。"))
     item = EvalItem(id="m", question="q", references=("316个；45个",), spec=(("316个",), ("45个",)))
     wrong = score(item, Answer(question="q", text="316个[1]", citations=both[:1], evidence=both,
                                answered_by="model"), [], lambda s: None)
