@@ -21,8 +21,9 @@ outside the answer call (run it on the questions the model refused: ``--refused-
 
 With ``--as-chain`` the text is scored as the chain would show it: marks read back and each cited claim given
 its supporting clause (``rag.citations.parse_answer``, ``rag.support.add_support``; not the list and part
-completions after them). Either way a reference written "A；B" (RGB integration) needs every piece, as
-``rag eval`` scores it.
+completions after them). Either way a reference written "A；B" (RGB integration) needs every piece. That is
+stricter than ``rag eval``, whose ``answer_spec`` may also list other spellings of a piece: a run's rows carry the
+reference, not the spec, so a pilot can score an answer wrong that ``rag eval`` scores right, never the reverse.
 
 With ``--refusal-probability`` only the first token is asked for, with its top 10
 log-probabilities, and the record holds ``p_refuse``: the probability that the answer starts
@@ -118,7 +119,8 @@ def judge(client: object, quote: Citation, question: str) -> float:
 
 
 def answers(text: str, reference: tuple[str, ...]) -> bool:
-    """``text`` holds the reference: an alias, or every piece of one written "A；B" (RGB integration's answer_spec)."""
+    """``text`` holds the reference: an alias, or every piece of one written "A；B" (RGB integration's answer_spec
+    without its alternative spellings, which the run's rows do not carry)."""
     pieces = [ref for ref in reference if "；" in ref]
     if pieces:
         return any(spec_correct(text, [[piece] for piece in ref.split("；")]) for ref in pieces)
