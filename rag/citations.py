@@ -157,6 +157,13 @@ def without_marks(text: str) -> str:
     return _MARK.sub("", text)
 
 
+def shown_marks_only(text: str, shown: set[int]) -> str:
+    """``text`` with the numbers of quotes not in ``shown`` taken out of its marks: a part's call shows the model
+    only its part's quotes, and the 1.5B wrote "乐山市选派807名党建指导员[1][2]" where [2], 自贡's quote, was
+    never shown with that part."""
+    return _replace_marks(text, shown, [], [])
+
+
 def has_mark(text: str) -> bool:
     return _MARK.search(text) is not None
 

@@ -20,7 +20,8 @@ similarity of its chunk; the answer chain refuses when the best relevance is und
 gets one or two quotes rather than a pile. The re-pick by meaning changes no relevance.
 
 ``select_part_evidence`` does the same for each part of a multi-part question
-(``rag.parts``) and merges the parts' quotes so that every part keeps its own.
+(``rag.parts``) and merges the parts' quotes so that every part keeps its own; a part told apart by a place
+shows the quotes that name it, when some do.
 
 ``states_answer`` says, without the model, whether a quote states what a question asks
 (nearly all its content terms, the asked kind of answer, the asked years in its article);
@@ -251,7 +252,7 @@ def select_part_evidence(kb: KnowledgeBase, parts: Sequence[str], hits_per_part:
     per_part = max(2, limit // max(1, len(parts)))
     lists = [select_evidence(kb, part, hits, per_part + 1) for part, hits in zip(parts, hits_per_part, strict=True)]
     words = part_words(parts)
-    lists = [_own(candidates, i, words)[:per_part] for i, candidates in enumerate(lists)]
+    lists = [own_quotes(candidates, i, words)[:per_part] for i, candidates in enumerate(lists)]
     chosen: list[Evidence] = []
     numbers: list[list[int]] = [[] for _ in parts]
     for rank in range(per_part):
@@ -272,15 +273,20 @@ def select_part_evidence(kb: KnowledgeBase, parts: Sequence[str], hits_per_part:
     return PartEvidence(tuple(chosen), tuple(tuple(n) for n in numbers), best)
 
 
-def _own(candidates: list[Evidence], i: int, words: Sequence[set[str]]) -> list[Evidence]:
+def own_quotes(candidates: list[Evidence], i: int, words: Sequence[set[str]]) -> list[Evidence]:
     """Part ``i``'s quotes without those about another part: a quote (with its title and places) that names
-    only another part's own words ("自贡" for the 乐山 part) answers that part, not this one."""
+    only another part's own words ("自贡" for the 乐山 part) answers that part, not this one. When what tells
+    the part apart is a place ("2021年香港和澳门的GDP增长率") and a quote names it, the quotes naming it
+    are the part's: one about a third place (美国's GDP, 乐山高新区 for 自贡高新区) is not shown under it. Other
+    words are not held to that: "女子" is named by a table-tennis quote and not by the IRONMAN quote that answers."""
     mine = distinct_words(words, i)
     others = set().union(*(w - words[i] for j, w in enumerate(words) if j != i))
-    kept = []
+    places = {w for w in mine if load_gazetteer().find(w, limit=1)}
+    kept: list[tuple[Evidence, bool]] = []  # each quote not about another part, and whether it names the place
     for e in candidates:
         c = e.citation
         seen = held_words(f"{c.title} {' '.join(c.regions)} {c.quote}")
         if not (seen & others and not seen & mine):
-            kept.append(e)
-    return kept
+            kept.append((e, bool(seen & places)))
+    placed = any(named for _, named in kept)
+    return [e for e, named in kept if named or not placed]

@@ -28,6 +28,7 @@ from rag.citations import (
     number_strings,
     only_restates,
     parse_answer,
+    shown_marks_only,
     states_something,
     without_marks,
 )
@@ -126,7 +127,8 @@ def _ranked(quotes: Sequence[Citation], words: Sequence[set[str]], i: int) -> li
 def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]],
                       parts: Sequence[str]) -> tuple[str, frozenset[int]]:
     """The model's answers to the parts, one per line, each unmarked sentence marked with its part's quote,
-    and the parts left out.
+    and the parts left out. A part's answer keeps only marks to the quotes shown with that part: "[1][2]" where
+    [2] is another part's quote (the 1.5B's habit) is "[1]"; a sentence left without a mark is marked as if unmarked.
 
     A part the model refused, answered with nothing but marks ("[5]" for "2022年超级碗冠军是谁") or its own
     question's words ("2023年温网男单冠军[1]"),
@@ -144,7 +146,7 @@ def join_part_answers(texts: Sequence[str], quotes: Sequence[Sequence[Citation]]
     said: set[str] = set()  # the kept answers without their marks: one sentence answers one part
     answered: list[tuple[set[int], set[str]]] = []  # per kept answer, the quotes it cites and what it states
     for i, (text, part_quotes) in enumerate(zip(texts, quotes, strict=True)):
-        marked = mark_part(text, part_quotes).strip()
+        marked = mark_part(shown_marks_only(text, {c.n for c in part_quotes}), part_quotes).strip()
         plain = without_marks(marked).strip(_END + "，, ")
         if (is_refusal(text) or not states_something(text, parts[i]) or only_restates(text, parts[i])
                 or lacks_asked_kind(without_marks(text), parts[i]) or plain in said

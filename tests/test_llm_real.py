@@ -7,6 +7,7 @@ llama.cpp server on 127.0.0.1 (xllamacpp's OpenAI-compatible API), not a mock.
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 
@@ -251,6 +252,9 @@ def test_local_model_answers_every_part_of_a_multi_part_question(sample_kb, smal
     assert not answer.refused
     _check_citations(sample_kb, answer)
     assert {LESHAN, "002_c1bd32abbb7e348e.txt"} <= {c.source for c in answer.citations}
+    source_of = {c.n: c.source for c in answer.citations}
+    for line in answer.text.split("\n"):  # a part's line cites its own article only, not the other part's quote
+        assert len({source_of[int(n)] for n in re.findall(r"\[(\d+)\]", line)}) <= 1, line
     assert (answer.answered_by, answer.fallback) in {("model", ""), ("model", "missing_parts"),
                                                      ("evidence", "unsupported_numbers"),
                                                      ("evidence", "unsupported_names"),

@@ -16,7 +16,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from rag.chain import ask
 from rag.citations import parse_answer
-from rag.evidence import PartEvidence, states_answer
+from rag.evidence import Evidence, PartEvidence, own_quotes, states_answer
 from rag.model_calls import model_calls
 from rag.part_answer import PartSplit, complete_parts, join_part_answers, mark_part, own_first, speaking_of_part
 from rag.part_clauses import attribute_questions
@@ -177,6 +177,40 @@ def test_each_part_gets_its_own_article_in_the_evidence_answer(sample_kb):
     assert "72名" in second
     assert {c.source for c in answer.citations} >= {"003_cb9038ba9ea812d0.txt", "002_c1bd32abbb7e348e.txt"}
     assert answer.to_json()["parts"] == list(answer.parts)
+
+
+def test_a_part_told_apart_by_its_place_shows_only_quotes_that_name_that_place(sample_kb):
+    # 乐山's "乐山高新区…选派807名党建指导员" was shown under both 上饶经开区 and 自贡高新区 (it holds 高新区)
+    answer = ask(sample_kb, "上饶经开区和自贡高新区分别选派了多少名党建指导员？", llm="none")
+    first, second = answer.text.split("二、")
+    assert "77名" in first and "72名" in second
+    assert "乐山" not in first and "乐山" not in second and "807名" not in answer.text
+    assert {c.source for c in answer.citations} == {"004_80e31c2401ce812c.txt", "002_c1bd32abbb7e348e.txt"}
+
+
+def test_a_parts_quotes_are_not_held_to_naming_a_word_that_is_not_a_place():
+    # RGB "2023年IRONMAN男子和女子世界锦标赛分别在哪举行": the IRONMAN quote names neither 男子 nor 女子, and a
+    # table-tennis quote names 女子; the IRONMAN quote stays the 女子 part's, a third place's GDP leaves 香港's
+    def evidence(n: int, quote: str, regions: tuple[str, ...] = ()) -> Evidence:
+        return Evidence(Citation(n, f"{n}.txt", quote[:10], regions, quote, 0, len(quote)), 0.5, 0.5, f"{n}")
+
+    ironman = evidence(1, "IRONMAN女性和男性的世锦赛比赛日将在夏威夷科纳举行。")
+    table_tennis = evidence(2, "2023年世界乒乓球锦标赛女子单打决赛中，孙颖莎夺得冠军。")
+    words = part_words(("2023年IRONMAN男子世界锦标赛在哪举行", "2023年IRONMAN女子世界锦标赛在哪举行"))
+    assert own_quotes([ironman, table_tennis], 1, words) == [ironman, table_tennis]
+    hong_kong = evidence(1, "2021年又实现6.4%的增长。", ("香港特别行政区",))
+    united_states = evidence(2, "美国2021年全年GDP增长率为5.7%。")
+    words = part_words(("2021年香港的GDP增长率", "2021年澳门的GDP增长率"))
+    assert own_quotes([united_states, hong_kong], 0, words) == [hong_kong]
+    assert own_quotes([united_states], 0, words) == [united_states], "no quote names 香港: the others stay"
+
+
+def test_a_parts_answer_keeps_only_marks_to_the_quotes_shown_with_that_part(sample_kb):
+    # the 1.5B wrote "乐山市选派807名党建指导员[1][2]", [2] being 自贡's quote, never shown with the 乐山 part
+    model = FakeListChatModel(responses=["乐山选派807名党建指导员[1][2]。", "自贡选派72名党建指导员[1][2]。"])
+    answer = ask(sample_kb, "乐山和自贡分别选派了多少名党建指导员？", chat_model=model, llm="local")
+    assert answer.fallback == "" and answer.answered_by == "model"
+    assert strip_support(answer.text) == "乐山选派807名党建指导员[1]。\n自贡选派72名党建指导员[2]。"
 
 
 def test_two_whole_questions_in_one_message_are_answered_each_from_its_article(sample_kb):
