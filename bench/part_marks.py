@@ -14,24 +14,18 @@ Deliberately not here: scoring answers (``rag eval``), or parts told apart by an
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
 from rag.abbreviations import held_words
-from rag.citations import without_marks
-from rag.keyword import tokenize
-from rag.regions import load_gazetteer
-
-_MARK = re.compile(r"\[(\d+)\]")
+from rag.citations import mark_numbers, without_marks
+from rag.parts import distinct_words, part_words, places_among
 
 
 def place_words(parts: list[str]) -> list[set[str]]:
-    """Per part, the words that tell it apart from the others and name a place."""
-    words = [set(tokenize(p)) for p in parts]
-    gazetteer = load_gazetteer()
-    return [{w for w in words[i] - set().union(*(x for j, x in enumerate(words) if j != i))
-             if gazetteer.find(w, limit=1)} for i in range(len(parts))]
+    """Per part, the words that tell it apart from the others and name a place (as ``rag.evidence.own_quotes``)."""
+    words = part_words(parts)
+    return [places_among(distinct_words(words, i)) for i in range(len(parts))]
 
 
 def line_part(line: str, places: list[set[str]], position: int) -> int:
@@ -55,7 +49,7 @@ def count(run: Path) -> tuple[int, int, list[str]]:
         for position, line in enumerate(x for x in row["answer"].split("\n") if x.strip()):
             i = line_part(line, places, min(position, len(parts) - 1))
             others = set().union(*(p for j, p in enumerate(places) if j != i))
-            for n in map(int, _MARK.findall(line)):
+            for n in sorted(mark_numbers(line)):
                 if (c := quotes.get(n)) is None:
                     continue
                 seen = held_words(f"{c['title']} {' '.join(c['regions'])} {c['quote']}")

@@ -40,7 +40,7 @@ from rag.abbreviations import held_words
 from rag.intent import question_intent
 from rag.keyword import place_tokens, tokenize
 from rag.knowledge import KnowledgeBase
-from rag.parts import distinct_words, part_words
+from rag.parts import distinct_words, part_words, places_among
 from rag.regions import load_gazetteer
 from rag.retrieval import is_cross_case
 from rag.text import normalize
@@ -281,7 +281,7 @@ def own_quotes(candidates: list[Evidence], i: int, words: Sequence[set[str]]) ->
     words are not held to that: "女子" is named by a table-tennis quote and not by the IRONMAN quote that answers."""
     mine = distinct_words(words, i)
     others = set().union(*(w - words[i] for j, w in enumerate(words) if j != i))
-    places = {w for w in mine if load_gazetteer().find(w, limit=1)}
+    places = places_among(mine)
     kept: list[tuple[Evidence, bool]] = []  # each quote not about another part, and whether it names the place
     for e in candidates:
         c = e.citation

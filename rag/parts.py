@@ -88,6 +88,11 @@ def distinct_words(words: Sequence[set[str]], i: int) -> set[str]:
     return words[i] - set().union(*(w for j, w in enumerate(words) if j != i))
 
 
+def places_among(words: set[str]) -> set[str]:
+    """The ``words`` that name a place of the gazetteer ("乐山", "香港"; not "男子", "美国")."""
+    return {w for w in words if load_gazetteer().find(w, limit=1)}
+
+
 def own_and_other_words(words: Sequence[set[str]], i: int) -> tuple[set[str], set[str]]:
     """What tells part ``i`` apart, and what tells each other part apart ("乐山" and "自贡" for the 乐山 part)."""
     other = set().union(*(distinct_words(words, j) for j in range(len(words)) if j != i))

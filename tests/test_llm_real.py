@@ -7,13 +7,13 @@ llama.cpp server on 127.0.0.1 (xllamacpp's OpenAI-compatible API), not a mock.
 
 from __future__ import annotations
 
-import re
 import shutil
 import socket
 
 import pytest
 
 from rag.chain import ask, ask_stream
+from rag.citations import mark_numbers
 from rag.compose import article_groups, place_of
 from rag.llm import local_server, settings_server
 from rag.models import QWEN_05B, provision_parts
@@ -254,7 +254,7 @@ def test_local_model_answers_every_part_of_a_multi_part_question(sample_kb, smal
     assert {LESHAN, "002_c1bd32abbb7e348e.txt"} <= {c.source for c in answer.citations}
     source_of = {c.n: c.source for c in answer.citations}
     for line in answer.text.split("\n"):  # a part's line cites its own article only, not the other part's quote
-        assert len({source_of[int(n)] for n in re.findall(r"\[(\d+)\]", line)}) <= 1, line
+        assert len({source_of[n] for n in mark_numbers(line)}) <= 1, line
     assert (answer.answered_by, answer.fallback) in {("model", ""), ("model", "missing_parts"),
                                                      ("evidence", "unsupported_numbers"),
                                                      ("evidence", "unsupported_names"),
