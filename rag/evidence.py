@@ -209,14 +209,14 @@ def _quotes(kb: KnowledgeBase, question: str, candidates: Sequence[_Candidate], 
 
 
 def _copies(chosen: Sequence[Evidence]) -> set[str]:
-    """The chunks of quotes that say word for word (spaces aside) what an earlier quote says."""
-    said: set[str] = set()
+    """The chunks of quotes that say word for word (spaces aside) what an earlier quote says, or all of it and more."""
+    said: list[str] = []
     copies = set()
     for e in chosen:
         words = normalize(e.citation.quote)
-        if words in said:
+        if any(earlier in words or words in earlier for earlier in said):
             copies.add(e.chunk_id)
-        said.add(words)
+        said.append(words)
     return copies
 
 

@@ -166,3 +166,27 @@ def test_a_report_carried_by_two_outlets_is_quoted_once_and_the_next_passage_tak
     shown = [normalize(c.quote) for c in answer.citations]
     assert len(shown) == len(set(shown)) and sum("陈继志被判有期徒刑24年" in q for q in shown) == 1, answer.text
     assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in answer.citations)
+
+
+
+# the same report inside a longer quote: another outlet puts a line before it
+OUTLET_C = "本网综合消息：\n唐山烧烤店打人案件一审宣判。" + REPORT + "\n（责任编辑：王敏）"
+
+
+def test_a_quote_inside_another_quote_is_a_copy_and_the_report_is_quoted_once(tmp_path, embeddings):
+    """Through Chroma, BM25 and the embedding model: one outlet's quote holds all of another's and a line more.
+    The report is quoted once, in no quote inside another, whichever outlet is quoted; the answer cites it once."""
+    from rag.chain import ask
+    from rag.evidence import select_evidence
+    from rag.retrieval import search
+    from rag.text import normalize
+
+    kb = knowledge_base_of(tmp_path, embeddings, {"a.txt": OUTLET_A, "c.txt": OUTLET_C, "others.txt": OTHERS})
+    question = "唐山烧烤店打人案件主犯被判多少年？"
+    quotes = [e.citation for e in select_evidence(kb, question, search(kb, question), 3)]
+    said = [normalize(c.quote) for c in quotes]
+    assert not any(i != j and a in b for i, a in enumerate(said) for j, b in enumerate(said)), said
+    assert sum("陈继志被判有期徒刑24年" in q for q in said) == 1, said
+    assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in quotes)
+    answer = ask(kb, question, llm="none")
+    assert sum("陈继志被判有期徒刑24年" in c.quote for c in answer.citations) == 1, answer.text
