@@ -19,6 +19,10 @@ drafted and checked in one batch. Our answers copy their quotes, so most drafts 
 by-place answer of four lines finished about a quarter sooner (``bench/README.md``, twenty-eighth round).
 Greedy decoding keeps the model's choice, though a batch's rounding can flip a near tie.
 
+The same request gets the same answer whatever was asked before: llama.cpp's memory cache of earlier prompts
+(8 GiB by default; the child grew by ~9 MB a question) is off, and ``http_client`` brings the slot back to the
+request's system prompt before each chat request (``rag.llama_prefix``).
+
 Deliberately not here: which model or provider to use (``rag.llm``), prompts.
 """
 
@@ -37,6 +41,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from rag.errors import RagError
 
@@ -50,6 +55,7 @@ class LocalLlamaServer:
     def __init__(self, model_path: Path, threads: int, context: int, lookup: tuple[int, int] = (0, 0)) -> None:
         self.model_path = model_path
         self.api_key = secrets.token_hex(16)
+        self._client: Any = None
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child; closed in close()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "rag.llama_server", str(model_path), str(threads), str(context), *map(str, lookup)],
@@ -62,6 +68,7 @@ class LocalLlamaServer:
             root = self._read_address(deadline).rstrip("/")
             self.base_url = root + "/v1"
             self._wait_healthy(root + "/health", deadline)
+            self._client = _prefix_reset_client(threading.Lock())
         except BaseException:
             self.close()
             raise
@@ -102,8 +109,14 @@ class LocalLlamaServer:
         lines = [line for line in self._log.read().decode("utf-8", "replace").splitlines() if line.strip()]
         return lines[-1].strip() if lines else f"退出码 {self.process.poll()}"
 
+    def http_client(self) -> Any:
+        """The ``httpx.Client`` for this server, whose chat requests start from their system prompt alone."""
+        return self._client
+
     def close(self) -> None:
         """Stop the child: close its standard input, then kill it if it lingers."""
+        if self._client is not None:
+            self._client.close()
         if self.process.poll() is None:
             if self.process.stdin is not None and not self.process.stdin.closed:
                 self.process.stdin.close()
@@ -116,6 +129,15 @@ class LocalLlamaServer:
             if stream is not None and not stream.closed:
                 stream.close()
         self._log.close()
+
+
+def _prefix_reset_client(turn: threading.Lock) -> Any:
+    """An ``httpx.Client`` whose chat requests are taken one at a time (``turn``), each from its system prompt."""
+    import httpx
+
+    from rag.llama_prefix import PrefixResetTransport
+
+    return httpx.Client(transport=PrefixResetTransport(httpx.HTTPTransport(), turn))
 
 
 _servers: dict[tuple[str, int, int, tuple[int, int]], LocalLlamaServer] = {}
@@ -148,6 +170,7 @@ def _serve(model_path: str, threads: int, context: int, lookup_ngram: int, looku
     params.hostnames = ["127.0.0.1"]
     params.port = 0  # a free port
     params.cache_prompt = True  # reuse the KV cache of the shared system-prompt prefix
+    params.cache_ram_mib = 0  # no earlier prompts kept in memory (8 GiB by default): the slot alone is reused
     params.verbosity = -1
     params.api_keys = [os.environ[_KEY_ENV]]
     if lookup_ngram > 0:

@@ -62,7 +62,7 @@ def make_chat_model(choice: LlmChoice, settings: Settings) -> Any:
     if choice.kind == "local":
         path = resolve_chat_model(choice.model, settings.models_dir)
         server = settings_server(path, settings)
-        return _chat_openai(choice.model, server.base_url, server.api_key, settings)
+        return _chat_openai(choice.model, server.base_url, server.api_key, settings, server.http_client())
     key = settings.openai_api_key.get_secret_value() or "not-needed"
     return _chat_openai(choice.model, settings.openai_base_url, key, settings)
 
@@ -80,14 +80,17 @@ def grammar_field(choice: LlmChoice, settings: Settings) -> str:
 
 
 @lru_cache(maxsize=8)
-def _cached_chat_openai(model: str, base_url: str, api_key: str, max_tokens: int, timeout: float) -> Any:
+def _cached_chat_openai(model: str, base_url: str, api_key: str, max_tokens: int, timeout: float,
+                        http_client: Any) -> Any:
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(
         model=model, base_url=base_url, api_key=api_key, temperature=0.0,
-        max_tokens=max_tokens, timeout=timeout, max_retries=0, streaming=True,
+        max_tokens=max_tokens, timeout=timeout, max_retries=0, streaming=True, http_client=http_client,
     )
 
 
-def _chat_openai(model: str, base_url: str, api_key: str, settings: Settings) -> Any:
-    return _cached_chat_openai(model, base_url, api_key, settings.llm_max_tokens, settings.llm_timeout_s)
+def _chat_openai(model: str, base_url: str, api_key: str, settings: Settings, http_client: Any = None) -> Any:
+    """``http_client``: the local server's (``LocalLlamaServer.http_client``), or None for the default."""
+    return _cached_chat_openai(model, base_url, api_key, settings.llm_max_tokens, settings.llm_timeout_s,
+                               http_client)

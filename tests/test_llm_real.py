@@ -401,3 +401,59 @@ def test_a_local_server_that_died_is_started_again_on_next_use(small_model):
     headers = {"Authorization": f"Bearer {second.api_key}"}
     assert httpx.get(second.base_url.removesuffix("/v1") + "/health", headers=headers, timeout=10).status_code == 200
     second.close()
+
+
+def _answer_prompt(client, server, user: str) -> tuple[str, dict]:
+    """The reply to the answer prompt's system prompt and ``user``, sent through ``client``, and its timings."""
+    from rag.prompts import SYSTEM_PROMPT
+
+    body = {"model": "local", "temperature": 0, "max_tokens": 48,
+            "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]}
+    reply = client.post(f"{server.base_url}/chat/completions", json=body, timeout=120,
+                        headers={"Authorization": f"Bearer {server.api_key}"}).json()
+    return reply["choices"][0]["message"]["content"], reply["timings"]
+
+
+def test_a_prompt_is_read_from_its_system_prompt_whatever_was_asked_before(sample_kb, endpoint):
+    """llama.cpp reuses the KV cache of what a prompt shares with the one before, and a prefix read back is not
+    bit for bit one read afresh: an answer depended on the question asked before it. Through the server's own
+    client (the one LangChain is given), the same prompt reuses the same cached tokens (its system prompt) and
+    reads the rest afresh, first, after a prompt differing in its last words, and right after itself."""
+    from rag.prompts import evidence_block
+
+    question = "乐山市选派了多少名党建指导员？"
+    prompt = f"资料：\n{evidence_block(ask(sample_kb, question, llm='none').evidence[:3])}\n\n问题：{question}"
+    client = endpoint.http_client()
+    first = _answer_prompt(client, endpoint, prompt)
+    _answer_prompt(client, endpoint, prompt.replace(question, "自贡市选派了多少名党建指导员？"))
+    after_near = _answer_prompt(client, endpoint, prompt)
+    after_itself = _answer_prompt(client, endpoint, prompt)
+    for _, timings in (after_near, after_itself):
+        assert (timings["cache_n"], timings["prompt_n"]) == (first[1]["cache_n"], first[1]["prompt_n"]), timings
+    assert first[1]["prompt_n"] > 100, "the evidence and question are read afresh, only the system prompt is reused"
+    assert first[0] == after_near[0] == after_itself[0]
+
+
+def test_the_chain_answers_a_question_the_same_after_another_beside_another_and_after_a_dropped_stream(
+        sample_kb, endpoint):
+    """Through LangChain and the chain (the 0.5B): a question asked, another asked, the first again: the same
+    answer; both asked at once from two threads: each the same answer as alone. A caller that drops its stream
+    after the first token does not keep the next one waiting."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rag.llm import make_chat_model, parse_llm
+
+    settings = sample_kb.settings
+    assert make_chat_model(parse_llm("local:0.5b", settings), settings).http_client is endpoint.http_client()
+    question, other = "乐山市选派了多少名党建指导员？", "自贡高新区选派了多少名党建指导员？"
+    first = ask(sample_kb, question, llm="local:0.5b").text
+    alone = ask(sample_kb, other, llm="local:0.5b").text
+    assert ask(sample_kb, question, llm="local:0.5b").text == first
+    with ThreadPoolExecutor(2) as pool:
+        at_once = [pool.submit(ask, sample_kb, q, llm="local:0.5b") for q in (question, other)]
+        assert [f.result(timeout=180).text for f in at_once] == [first, alone]
+    events = ask_stream(sample_kb, question, llm="local:0.5b")
+    next(e for e in events if e.kind == "token")
+    events.close()  # the user stopped the answer mid-way
+    with ThreadPoolExecutor(1) as pool:  # a turn kept by the dropped request would block this one for good
+        assert pool.submit(ask, sample_kb, question, llm="local:0.5b").result(timeout=90).text == first
