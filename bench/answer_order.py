@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from rag.chain import ask  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.knowledge import KnowledgeBase  # noqa: E402
+from rag.llama_prefix import reset_body  # noqa: E402
 from rag.llama_server import LocalLlamaServer  # noqa: E402
 from rag.llm import parse_llm, settings_server  # noqa: E402
 from rag.models import resolve_chat_model  # noqa: E402
@@ -38,9 +39,8 @@ def _rss_mb(pid: int) -> float:
 
 
 def _reset_seconds(server: LocalLlamaServer, model: str) -> float:
-    """One chat request of the system prompt and an empty user turn, as a reset sends it: what each reset costs."""
-    body = {"model": model, "max_tokens": 1, "temperature": 0,
-            "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": ""}]}
+    """The reset ``rag.llama_prefix`` sends before an answer request, sent alone: what each reset costs."""
+    body = reset_body({"model": model, "messages": [{"role": "system", "content": SYSTEM_PROMPT}]})
     start = time.perf_counter()
     httpx.post(f"{server.base_url}/chat/completions", json=body, timeout=60,  # a plain client: no reset before it
                headers={"Authorization": f"Bearer {server.api_key}"}).raise_for_status()

@@ -26,9 +26,9 @@ _CHAT_PATH = "/chat/completions"
 class PrefixResetTransport(httpx.BaseTransport):
     """``inner`` with a reset to the system prompt before each chat request, one request at a time."""
 
-    def __init__(self, inner: httpx.BaseTransport, turn: threading.Lock) -> None:
+    def __init__(self, inner: httpx.BaseTransport) -> None:
         self._inner = inner
-        self._turn = turn
+        self._turn = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if request.method != "POST" or not request.url.path.endswith(_CHAT_PATH):
@@ -39,10 +39,7 @@ class PrefixResetTransport(httpx.BaseTransport):
 
     def _reset(self, request: httpx.Request) -> None:
         """Bring the slot back to the request's system prompt: the same messages up to it, an empty user turn."""
-        body = json.loads(request.read())
-        system = [m for m in body.get("messages", [])[:1] if m.get("role") == "system"]
-        reset = {"model": body.get("model", ""), "messages": [*system, {"role": "user", "content": ""}],
-                 "max_tokens": 1, "temperature": 0.0, "stream": False}
+        reset = reset_body(json.loads(request.read()))
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type")}
         response = self._inner.handle_request(
             httpx.Request("POST", request.url, headers=headers, content=json.dumps(reset).encode(),
@@ -54,3 +51,10 @@ class PrefixResetTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+def reset_body(body: dict) -> dict:
+    """The reset sent before the chat request ``body``: its model and system prompt, an empty user turn, one token."""
+    system = [m for m in body.get("messages", [])[:1] if m.get("role") == "system"]
+    return {"model": body.get("model", ""), "messages": [*system, {"role": "user", "content": ""}],
+            "max_tokens": 1, "temperature": 0.0, "stream": False}

@@ -68,7 +68,7 @@ class LocalLlamaServer:
             root = self._read_address(deadline).rstrip("/")
             self.base_url = root + "/v1"
             self._wait_healthy(root + "/health", deadline)
-            self._client = _prefix_reset_client(threading.Lock())
+            self._client = _prefix_reset_client()
         except BaseException:
             self.close()
             raise
@@ -131,13 +131,13 @@ class LocalLlamaServer:
         self._log.close()
 
 
-def _prefix_reset_client(turn: threading.Lock) -> Any:
-    """An ``httpx.Client`` whose chat requests are taken one at a time (``turn``), each from its system prompt."""
+def _prefix_reset_client() -> Any:
+    """An ``httpx.Client`` whose chat requests are taken one at a time, each from its system prompt."""
     import httpx
 
     from rag.llama_prefix import PrefixResetTransport
 
-    return httpx.Client(transport=PrefixResetTransport(httpx.HTTPTransport(), turn))
+    return httpx.Client(transport=PrefixResetTransport(httpx.HTTPTransport()))
 
 
 _servers: dict[tuple[str, int, int, tuple[int, int]], LocalLlamaServer] = {}

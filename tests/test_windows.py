@@ -168,7 +168,6 @@ def test_a_report_carried_by_two_outlets_is_quoted_once_and_the_next_passage_tak
     assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in answer.citations)
 
 
-
 # the same report inside a longer quote: another outlet puts a line before it
 OUTLET_C = "本网综合消息：\n唐山烧烤店打人案件一审宣判。" + REPORT + "\n（责任编辑：王敏）"
 
