@@ -6,9 +6,11 @@ sentence the question wants (``rag.windows``, ``rag.intent``): question terms (j
 their inverse document frequency in the knowledge base, so rare, specific words (党建指导员, 乐山) count
 more than common ones (党建, 企业). A sentence also holds its article's place (``rag.regions.article_place``),
 which news leaves unsaid after the lead, unless the question asks across places, and, when it names no
-year, the years its article's title names (a statistics bulletin's). Windows that overlap one already
-chosen from the same article are skipped. Once the passages are chosen, each one's quote is re-picked
-among its nearly-as-well-covered windows by closeness in meaning to the question (``closest_windows``).
+year, the years its article's title names (a statistics bulletin's); in choosing among a passage's
+windows (not in how relevant the passage is), every sentence holds its title's words too. Windows that
+overlap one already chosen from the same article are skipped. Once the passages are chosen, each one's
+quote is re-picked among its nearly-as-well-covered windows by closeness in meaning to the question
+(``closest_windows``).
 For a 怎么做 question a chosen window runs on, in its article's text, through the following sentences of
 its paragraph that say what was done (``rag.windows.with_measures``). Each window becomes a ``Citation``
 whose ``quote`` is exactly ``document.text[start:end]``. A quote that says word for word (spaces aside)
@@ -45,7 +47,17 @@ from rag.regions import load_gazetteer
 from rag.retrieval import is_cross_case
 from rag.text import normalize
 from rag.types import Citation, Document, SearchHit
-from rag.windows import YEAR, Scored, closest_windows, coverage, ranked_windows, title_years, top_window, with_measures
+from rag.windows import (
+    YEAR,
+    Scored,
+    closest_windows,
+    coverage,
+    ranked_windows,
+    title_years,
+    top_window,
+    untitled_best,
+    with_measures,
+)
 
 _COVERAGE_WEIGHT = 0.6  # relevance = 0.6 * term coverage + 0.4 * dense similarity
 # Keep a passage only when it is nearly as relevant as the best one: on the gold set the
@@ -153,8 +165,9 @@ def select_evidence(
     candidates: list[tuple[float, float, SearchHit, list[Scored]]] = []
     for hit in hits:
         context = frozenset() if cross_case else place_tokens(hit.chunk.title, hit.chunk.regions)
-        ranked = ranked_windows(hit.chunk.text, terms, total, intent, context, title_years(hit.chunk.title))
-        cov = max(ranked[0][1][2], 0.0) if ranked else 0.0
+        ranked = ranked_windows(hit.chunk.text, terms, total, intent, context, title_years(hit.chunk.title),
+                                held_words(hit.chunk.title))
+        cov = max(best[2], 0.0) if (best := untitled_best(ranked)) else 0.0
         similarity = hit.similarity if hit.similarity is not None else 0.0
         candidates.append((_COVERAGE_WEIGHT * cov + (1 - _COVERAGE_WEIGHT) * similarity, cov, hit, ranked))
     candidates.sort(key=lambda c: -c[0])

@@ -40,7 +40,8 @@ _RUNNERS_UP = 3
 _MEANING_WEIGHT = 0.5
 
 Window = tuple[int, int, float]  # start, end (in the text), the window's own coverage
-Scored = tuple[tuple[float, float, int], Window, float]  # (score, own-words coverage, -length), window, kind bonus
+Key = tuple[float, float, int]  # (score, own-words coverage, -length)
+Scored = tuple[Key, Window, float, Key]  # key, window, kind bonus, the key without the title's words
 
 
 def coverage(tokens: set[str], terms: dict[str, float], total: float) -> float:
@@ -61,7 +62,8 @@ def top_window(text: str, ranked: Sequence[Scored]) -> Window:
 
 
 def ranked_windows(text: str, terms: dict[str, float], total: float, intent: Intent | None = None,
-                   context: frozenset[str] = frozenset(), years: frozenset[str] = frozenset()) -> list[Scored]:
+                   context: frozenset[str] = frozenset(), years: frozenset[str] = frozenset(),
+                   titled: frozenset[str] = frozenset()) -> list[Scored]:
     """Every one- or two-sentence window of ``text`` with its score, best first (ties: the earlier).
 
     Windows are compared by coverage plus ``intent``'s bonus for being of the wanted kind
@@ -96,11 +98,19 @@ def ranked_windows(text: str, terms: dict[str, float], total: float, intent: Int
             window, first = (p, e, coverage(token_sets[i - 1] | token_sets[i], terms, total)), i - 1
             bonus = intent.bonus(text[p:e])
         # equal scores: the window that says the question's words itself (not by its title's year), then the shorter
-        key = (window[2] + (bonus if window[2] > 0 else 0.0),
-               coverage(set().union(*own[first:last + 1]), terms, total), window[0] - window[1])
-        ranked.append((key, window, bonus))
+        own_coverage = coverage(set().union(*own[first:last + 1]), terms, total)
+        plain = (window[2] + (bonus if window[2] > 0 else 0.0), own_coverage, window[0] - window[1])
+        scored = coverage(set().union(*token_sets[first:last + 1]) | titled, terms, total) if titled else window[2]
+        key = (scored + (bonus if scored > 0 else 0.0), own_coverage, window[0] - window[1])
+        ranked.append((key, window, bonus, plain))
     ranked.sort(key=lambda scored: scored[0], reverse=True)  # stable: the earlier of equal windows first
     return ranked
+
+
+def untitled_best(ranked: Sequence[Scored]) -> Window | None:
+    """The best of ``ranked`` windows by their own sentences' words, as if the title said nothing (how relevant
+    their passage is); None when there is none."""
+    return max(ranked, key=lambda scored: scored[3])[1] if ranked else None
 
 
 def fit(text: str, window: Window) -> Window:
@@ -122,8 +132,8 @@ def closest_windows(kb: KnowledgeBase, question: str, chunks: Sequence[Chunk],
     close = [_contenders(c, r) for c, r in zip(chunks, ranked, strict=True)]
     contested = [(i, w) for i, windows in enumerate(close) if len(windows) > 1 for w in windows]
     similarity = kb.similarities(question, [chunks[i].text[w[1][0]:w[1][1]] for i, w in contested])
-    best: dict[int, tuple[tuple[float, float, int], Window]] = {}
-    for (i, (key, window, _)), sim in zip(contested, similarity, strict=True):
+    best: dict[int, tuple[Key, Window]] = {}
+    for (i, (key, window, *_)), sim in zip(contested, similarity, strict=True):
         scored = (key[0] + _MEANING_WEIGHT * float(sim), *key[1:])
         if i not in best or scored > best[i][0]:
             best[i] = (scored, window)

@@ -10,7 +10,7 @@ import numpy as np
 
 from rag.intent import question_intent
 from rag.types import Chunk
-from rag.windows import closest_windows, ranked_windows
+from rag.windows import closest_windows, ranked_windows, untitled_best
 from tests.conftest import knowledge_base_of
 
 TELECOM = ("中新社香港8月8日电 中国电信股份有限公司(中国电信)8日在港公布2023年中期业绩。"
@@ -189,3 +189,45 @@ def test_a_quote_inside_another_quote_is_a_copy_and_the_report_is_quoted_once(tm
     assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in quotes)
     answer = ask(kb, question, llm="none")
     assert sum("陈继志被判有期徒刑24年" in c.quote for c in answer.citations) == 1, answer.text
+
+
+# RGB integration (CC BY-NC-SA 4.0): the film is named in the first sentence only
+XINJU = ("《心居》定档时，很多人都说《人世间》播完后又有好剧可以追了。"
+         "的确，主演海清、童谣、张颂文、冯绍峰，演员阵容不错。导演滕华涛拍这种生活剧得心应手。")
+XINJU_TITLE = "《心居》定档时，很多人都说《人世间》播完后又有好剧可以追了"
+# other films' directors: 导演 is a common word of the knowledge base, 心居 a rare one
+_FILMS = [("《长津湖》", "陈凯歌", "9月30日"), ("《狂飙》", "徐纪周", "1月14日"), ("《人世间》", "李路", "1月28日"),
+          ("《少年时代》", "陈凯歌", "8月17日")]
+FILMS = {f"film{i}.txt": f"{name}\n电影{name}由导演{who}执导，主演阵容强大，{day}正式上映。"
+         for i, (name, who, day) in enumerate(_FILMS)}
+
+
+def test_a_sentence_under_a_title_naming_the_subject_is_read_as_about_it():
+    """"《心居》的导演是谁": the sentence naming the director says 导演 but not 《心居》, which only the first sentence
+    (the article's title) names. By its own words the first sentence won, with no director in it. Every sentence now
+    holds the title's words when windows are ranked; the window's own coverage, which decides how relevant the
+    passage is, is what it was."""
+    from rag.abbreviations import held_words
+
+    question = "《心居》的导演是谁"
+    terms = {"心居": 3.0, "导演": 1.5}
+    plain = _ranked(XINJU, question, terms)
+    assert "滕华涛" not in XINJU[plain[0][1][0]:plain[0][1][1]]
+    titled = ranked_windows(XINJU, terms, 4.5, question_intent(question), titled=held_words(XINJU_TITLE))
+    s, e, _ = titled[0][1]
+    assert "滕华涛" in XINJU[s:e] and "心居" not in XINJU[s:e]
+    assert untitled_best(titled) == plain[0][1]  # how relevant the passage is: the same window as before
+
+
+def test_each_part_is_quoted_its_own_sentence_under_the_title_through_a_real_knowledge_base(tmp_path, embeddings):
+    """Through Chroma, BM25 and the embedding model: "《心居》的主演有谁，导演是谁？" is asked in two parts. The 导演
+    part's best window was the first sentence (the title's, with the 主演 sentence): a quote about the other part, so
+    the part was answered 资料中没有找到. Now it is quoted the director's sentence."""
+    from rag.chain import ask
+
+    kb = knowledge_base_of(tmp_path, embeddings, {"xinju.txt": XINJU_TITLE + "\n" + XINJU, **FILMS})
+    answer = ask(kb, "《心居》的主演有谁，导演是谁？", llm="none")
+    assert answer.parts == ("《心居》的主演有谁", "《心居》的导演是谁"), answer.parts
+    director = answer.text.split("二、", 1)[1]
+    assert "滕华涛" in director and "海清" in answer.text.split("二、", 1)[0], answer.text
+    assert all(kb.document(c.source).text[c.start:c.end] == c.quote for c in answer.citations)
